@@ -1,0 +1,147 @@
+# amzprof and libamorsize. Everything builds out of tree into $(BUILD); `make V=1` shows the
+# full commands. `make check` runs every test; `make run` traces an example workload.
+
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+SANITIZE ?=
+
+ifneq ($(SANITIZE),)
+BUILD := build/sanitize
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-9s %s\n' $(1) $(2);
+endif
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+SOVERSION := 0
+
+NO_CONFIG_GOALS := clean format
+ifeq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+else
+include $(BUILD)/config.mk
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -fPIC -fvisibility=hidden -MMD -MP \
+	-Iuser -Ibpf -I$(BUILD) $(DEPS_CFLAGS) \
+	-DAMZ_BUILD_DIR='"$(abspath $(BUILD))"' -DAMZ_SOURCE_DIR='"$(CURDIR)"'
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+LIBS := $(DEPS_LIBS) -lpthread -lm
+
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+	-I/usr/include/$(MULTIARCH) -Ibpf
+
+CLI_SRCS := user/main.c user/cli.c $(wildcard user/cmd_*.c)
+LIB_SRCS := $(filter-out $(CLI_SRCS),$(wildcard user/*.c))
+LIB_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:user/%.c=$(BUILD)/obj/%.o)
+SKEL := $(BUILD)/amz.skel.h
+
+WORKLOAD_SRCS := $(wildcard tools/workloads/*.c)
+WORKLOADS := $(WORKLOAD_SRCS:tools/workloads/%.c=$(BUILD)/workloads/%)
+
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB_OBJS := $(TESTLIB_SRCS:tests/lib/%.c=$(BUILD)/obj/testlib/%.o)
+TEST_SRCS := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
+TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+
+STATIC_LIB := $(BUILD)/libamorsize.a
+SHARED_LIB := $(BUILD)/libamorsize.so.$(SOVERSION)
+AMZPROF := $(BUILD)/amzprof
+
+.PHONY: all run check install clean format tests workloads
+.DELETE_ON_ERROR:
+
+all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/amorsize.pc workloads
+
+workloads: $(WORKLOADS)
+
+tests: $(TESTS)
+
+$(BUILD)/config.mk: tools/configure.sh tools/install-deps.sh
+	$(Q)mkdir -p $(@D)
+	$(Q)tools/configure.sh > $@.tmp && mv $@.tmp $@
+
+# The BPF object and its skeleton.
+$(BUILD)/bpf/amz.bpf.o: bpf/amz.bpf.c $(wildcard bpf/*.h) | $(BUILD)/config.mk
+	$(call say,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BUILD)/bpf/amz.bpf.o
+	$(call say,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name amz_bpf > $@.tmp && mv $@.tmp $@
+
+# The library and the command.
+$(BUILD)/obj/%.o: user/%.c | $(SKEL)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libamorsize.so.$(SOVERSION) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)ln -sf libamorsize.so.$(SOVERSION) $(BUILD)/libamorsize.so
+
+$(AMZPROF): $(CLI_OBJS) $(STATIC_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(LIBS)
+
+$(BUILD)/amorsize.pc: amorsize.pc.in Makefile
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@VERSION@|$(shell sed -n 's/.*AMZ_VERSION "\(.*\)"/\1/p' user/amorsize.h)|' $< > $@
+
+# Example workloads, built on the library.
+$(BUILD)/workloads/%: tools/workloads/%.c $(STATIC_LIB)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIBS)
+
+# Tests: cmocka programs linked against the static library and the test helpers.
+$(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib -c $< -o $@
+
+$(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
+		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(LIBS)
+
+check: all tests
+	$(Q)tests/run.sh $(BUILD)
+
+run: all
+	$(Q)tools/run-example.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(AMZPROF) $(DESTDIR)$(PREFIX)/bin/amzprof
+	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/libamorsize.a
+	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/libamorsize.so.$(SOVERSION)
+	ln -sf libamorsize.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libamorsize.so
+	install -m 0644 user/amorsize.h $(DESTDIR)$(PREFIX)/include/amorsize.h
+	install -m 0644 $(BUILD)/amorsize.pc $(DESTDIR)$(LIBDIR)/pkgconfig/amorsize.pc
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c tests/*/*.h \
+		tools/workloads/*.c tools/workloads/*.h tools/bench/*.c)
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d)

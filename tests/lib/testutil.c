@@ -1,0 +1,170 @@
+/* Test helpers: command runner, paths, JSON access, and skipping rules for root and BPF. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "tracer.h"
+#include "util.h"
+
+static char *slurp_fd(int fd)
+{
+	size_t cap = 4096, used = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	assert_non_null(buf);
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, buf + used, cap - used - 1)) > 0) {
+		used += (size_t)n;
+		if (used + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
+static int temp_fd(void)
+{
+	char path[] = "/tmp/amz-test-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	return fd;
+}
+
+void test_run(struct test_run *r, char *const argv[])
+{
+	int out = temp_fd(), err = temp_fd(), status;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(err, STDERR_FILENO);
+		execv(argv[0], argv);
+		fprintf(stderr, "cannot execute %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+
+	r->status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	r->out = slurp_fd(out);
+	r->err = slurp_fd(err);
+	close(out);
+	close(err);
+}
+
+void test_run_free(struct test_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+int test_count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++) {
+		if (*s == '\n' || s[1] == '\0')
+			n++;
+	}
+	return n;
+}
+
+const char *test_build_path(int slot, const char *rel)
+{
+	static char paths[8][4096];
+
+	assert_true(slot >= 0 && slot < 8);
+	snprintf(paths[slot], sizeof(paths[slot]), "%s/%s", AMZ_BUILD_DIR, rel);
+	return paths[slot];
+}
+
+char *test_temp_path(const char *name)
+{
+	char *p = NULL;
+
+	assert_true(asprintf(&p, "/tmp/amz-test-%d-%s", (int)getpid(), name) > 0);
+	unlink(p);
+	return p;
+}
+
+json_object *test_load_json(const char *path)
+{
+	json_object *root = json_object_from_file(path);
+
+	if (!root)
+		fail_msg("%s is not valid JSON: %s", path, json_util_get_last_err());
+	return root;
+}
+
+long long test_json_int(json_object *root, const char *dotted_path)
+{
+	char key[256], *dot, *cur = key;
+	json_object *o = root;
+
+	snprintf(key, sizeof(key), "%s", dotted_path);
+	while (cur) {
+		dot = strchr(cur, '.');
+		if (dot)
+			*dot = '\0';
+		if (!json_object_object_get_ex(o, cur, &o))
+			fail_msg("JSON has no field %s", dotted_path);
+		cur = dot ? dot + 1 : NULL;
+	}
+	return json_object_get_int64(o);
+}
+
+void test_skip_or_fail(const char *fmt, ...)
+{
+	const char *ci = getenv("CI");
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (ci && strcmp(ci, "true") == 0)
+		fail_msg("%s, and CI=true does not allow skipping this test", msg);
+	print_message("skipped: %s\n", msg);
+	skip();
+}
+
+void test_require_root(void)
+{
+	if (geteuid() != 0)
+		test_skip_or_fail("this test needs root");
+}
+
+void test_require_bpf(void)
+{
+	static int known, available;
+	static char why[512];
+	struct amz_err err = {0};
+	struct tracer *t;
+
+	test_require_root();
+	if (!known) {
+		known = 1;
+		available = tracer_open(&t, &err) == 0;
+		if (available)
+			tracer_close(t);
+		else
+			snprintf(why, sizeof(why), "%s", err.msg);
+	}
+	if (!available)
+		test_skip_or_fail("BPF is unavailable: %s", why);
+}

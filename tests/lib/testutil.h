@@ -1,0 +1,42 @@
+/* Helpers for amzprof's tests: running commands and capturing what they print, finding the
+ * build's programs, and skipping (or, under CI=true, failing) where root or BPF is missing. */
+#ifndef AMZ_TESTUTIL_H
+#define AMZ_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+
+struct test_run {
+	int status; /* as a shell reports it: 128+N after signal N */
+	char *out;  /* everything written to stdout */
+	char *err;  /* everything written to stderr */
+};
+
+/* Runs argv (argv[0] a path) to completion, capturing stdout and stderr. */
+void test_run(struct test_run *r, char *const argv[]);
+void test_run_free(struct test_run *r);
+
+/* Lines in s, counting a last line without a newline. */
+int test_count_lines(const char *s);
+
+/* A path inside the build directory, in a static buffer per call slot (0 to 7). */
+const char *test_build_path(int slot, const char *rel);
+
+/* A fresh temporary path (not created) the caller frees; removed by test_cleanup_path. */
+char *test_temp_path(const char *name);
+
+/* Parses a JSON file, failing the test when it is missing or not JSON. */
+json_object *test_load_json(const char *path);
+long long test_json_int(json_object *root, const char *dotted_path);
+
+/* Skips the test with a printed reason; under CI=true a missing capability fails instead. */
+void test_skip_or_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void test_require_root(void);
+void test_require_bpf(void);
+
+#endif

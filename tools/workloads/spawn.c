@@ -1,0 +1,142 @@
+/* A workload with a known shape: forks exactly K processes and starts exactly T threads, then
+ * exits with a chosen status or signal. amzprof's tests count its tasks against K and T. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct spawn_opts {
+	long procs;
+	long threads;
+	long exit_code;
+	long signal;
+	long sleep_ms;
+};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: spawn [--procs K] [--threads T] [--sleep-ms MS] "
+			"[--exit CODE] [--signal N]\n");
+	exit(2);
+}
+
+static long number(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0)
+		usage();
+	return v;
+}
+
+static void parse(int argc, char **argv, struct spawn_opts *o)
+{
+	static const struct option longopts[] = {
+		{"procs", required_argument, NULL, 'p'},
+		{"threads", required_argument, NULL, 't'},
+		{"exit", required_argument, NULL, 'e'},
+		{"signal", required_argument, NULL, 's'},
+		{"sleep-ms", required_argument, NULL, 'm'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o->procs = number(optarg);
+			break;
+		case 't':
+			o->threads = number(optarg);
+			break;
+		case 'e':
+			o->exit_code = number(optarg);
+			break;
+		case 's':
+			o->signal = number(optarg);
+			break;
+		case 'm':
+			o->sleep_ms = number(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void *thread_main(void *arg)
+{
+	sleep_ms(*(long *)arg);
+	return NULL;
+}
+
+static void fork_children(long n, long ms)
+{
+	long i;
+
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("spawn: fork");
+			exit(1);
+		}
+		if (pid == 0) {
+			sleep_ms(ms);
+			_exit(0);
+		}
+	}
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+}
+
+static void start_threads(long n, long ms)
+{
+	pthread_t *tids = calloc((size_t)n + 1, sizeof(*tids));
+	long i;
+
+	if (!tids)
+		exit(1);
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&tids[i], NULL, thread_main, &ms) != 0) {
+			fprintf(stderr, "spawn: cannot create a thread\n");
+			exit(1);
+		}
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+}
+
+int main(int argc, char **argv)
+{
+	struct spawn_opts o;
+
+	parse(argc, argv, &o);
+	fork_children(o.procs, o.sleep_ms);
+	start_threads(o.threads, o.sleep_ms);
+
+	if (o.signal) {
+		signal((int)o.signal, SIG_DFL);
+		raise((int)o.signal);
+	}
+	return (int)o.exit_code;
+}

@@ -1,0 +1,81 @@
+/* amzprof: parses the first word of the command line and hands the rest to that command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"--", cmd_trace, "run a workload under tracing and report its parallel costs"},
+};
+
+static void print_help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"Usage: amzprof [OPTIONS] -- COMMAND [ARGS...]\n"
+		"       amzprof COMMAND [OPTIONS]\n\n"
+		"Measures what spawning workers and handing them work cost on this host, in the\n"
+		"kernel, and tells how many workers and what chunk size a parallel run should "
+		"use.\n\n"
+		"Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\nOptions of a traced run:\n"
+		"  -o, --output FILE  write the report to FILE instead of stderr\n"
+		"      --json         write the report as JSON\n"
+		"  -v, --verbose      say what was detected and decided (-vv: libbpf's output)\n"
+		"  -h, --help         show this help\n"
+		"  -V, --version      show the version\n\n"
+		"Exit status: the workload's own status when one ran (128+N if killed by signal "
+		"N);\n"
+		"125 when amzprof failed, 126 when COMMAND cannot be executed, 127 when it is not\n"
+		"found; for other commands 0 on success, 1 on failure, 2 on a usage error.\n\n"
+		"Example:\n"
+		"  sudo amzprof -- make -j8\n");
+}
+
+static const struct command *find_command(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(commands[i].name, word) == 0 && word[0] != '-')
+			return &commands[i];
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2)
+		return cli_usage_error("no command given; to trace a program, run 'amzprof -- "
+				       "PROGRAM ARGS'");
+
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		print_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("amzprof %s\n", AMZ_VERSION);
+		return CLI_EXIT_OK;
+	}
+
+	if (argv[1][0] == '-')
+		return cmd_trace(argc, argv);
+
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return cli_usage_error(
+			"unknown command '%s'; to trace a program, put it after '--'", argv[1]);
+	return cmd->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,127 @@
+/* Error sentences, logging through the caller's callback, whole-file reads, the clock. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static amz_log_fn log_fn;
+static void *log_ctx;
+static enum amz_log_level log_max = AMZ_LOG_WARN;
+
+void amz_set_logger(amz_log_fn fn, enum amz_log_level max_level, void *ctx)
+{
+	log_fn = fn;
+	log_max = max_level;
+	log_ctx = ctx;
+}
+
+int amz_log_enabled(enum amz_log_level level)
+{
+	return log_fn && level <= log_max;
+}
+
+void amz_log(enum amz_log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!amz_log_enabled(level))
+		return;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_fn(level, msg, log_ctx);
+}
+
+int amz_fail(struct amz_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *amz_reason(int code)
+{
+	static __thread char buf[128];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", strerror(code));
+	for (i = 0; buf[i]; i++) {
+		if (i == 0 || buf[i - 1] == ' ')
+			buf[i] = (char)tolower((unsigned char)buf[i]);
+	}
+	return buf;
+}
+
+static int grow(char **buf, size_t *cap)
+{
+	size_t ncap = *cap ? *cap * 2 : 4096;
+	char *n = realloc(*buf, ncap);
+
+	if (!n)
+		return -ENOMEM;
+	*buf = n;
+	*cap = ncap;
+	return 0;
+}
+
+int amz_read_file(const char *path, char **out, size_t *len)
+{
+	char *buf = NULL;
+	size_t cap = 0, used = 0;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	for (;;) {
+		ssize_t n;
+
+		if (used + 1 >= cap && (err = grow(&buf, &cap)) < 0)
+			break;
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	if (len)
+		*len = used;
+	return 0;
+}
+
+uint64_t amz_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

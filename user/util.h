@@ -1,0 +1,36 @@
+/* Small helpers every module uses: error sentences, logging through the caller's callback,
+ * and reading files whole. */
+#ifndef AMZ_UTIL_H
+#define AMZ_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amorsize.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One sentence for the user, set by the module that failed: what failed, on what, and why.
+ * code is a positive errno value, or 0 when none applies. */
+struct amz_err {
+	int code;
+	char msg[512];
+};
+
+/* Sets err (when not NULL) and returns -1, so that a failure is one statement. */
+int amz_fail(struct amz_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The reason an errno value gives, in lower case words ("no such file or directory"). */
+const char *amz_reason(int code);
+
+void amz_log(enum amz_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int amz_log_enabled(enum amz_log_level level);
+
+/* Reads a whole file into a NUL-terminated buffer the caller frees. Returns 0, or -errno. */
+int amz_read_file(const char *path, char **out, size_t *len);
+
+uint64_t amz_now_ns(void);
+
+#endif
