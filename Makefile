@@ -60,8 +60,9 @@ AMZPROF := $(BUILD)/amzprof
 
 .PHONY: all run check install clean format tests workloads
 .DELETE_ON_ERROR:
+.SECONDARY:
 
-all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/amorsize.pc workloads
+all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) workloads
 
 workloads: $(WORKLOADS)
 
@@ -100,9 +101,12 @@ $(AMZPROF): $(CLI_OBJS) $(STATIC_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(LIBS)
 
-$(BUILD)/amorsize.pc: amorsize.pc.in Makefile
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@VERSION@|$(shell sed -n 's/.*AMZ_VERSION "\(.*\)"/\1/p' user/amorsize.h)|' $< > $@
+# Written at install time, since it names the PREFIX and LIBDIR of that install.
+VERSION := $(shell sed -n 's/.*AMZ_VERSION "\(.*\)"/\1/p' user/amorsize.h)
+define pkgconfig_file
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		amorsize.pc.in > $(1)
+endef
 
 # Example workloads, built on the library.
 $(BUILD)/workloads/%: tools/workloads/%.c $(STATIC_LIB)
@@ -134,8 +138,8 @@ install: all
 	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/libamorsize.a
 	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/libamorsize.so.$(SOVERSION)
 	ln -sf libamorsize.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libamorsize.so
-	install -m 0644 user/amorsize.h $(DESTDIR)$(PREFIX)/include/amorsize.h
-	install -m 0644 $(BUILD)/amorsize.pc $(DESTDIR)$(LIBDIR)/pkgconfig/amorsize.pc
+	install -m 0644 user/amorsize.h user/amorsize_usdt.h $(DESTDIR)$(PREFIX)/include/
+	$(call pkgconfig_file,$(DESTDIR)$(LIBDIR)/pkgconfig/amorsize.pc)
 
 clean:
 	rm -rf build
