@@ -24,5 +24,9 @@ FILE *cli_open_output(const char *path);
 void cli_close_output(FILE *f);
 
 int cmd_trace(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

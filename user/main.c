@@ -12,6 +12,10 @@ struct command {
 
 static const struct command commands[] = {
 	{"--", cmd_trace, "run a workload under tracing and report its parallel costs"},
+	{"list", cmd_list, "list the saved profiles"},
+	{"show", cmd_show, "show a saved profile (--json: the whole document)"},
+	{"diff", cmd_diff, "compare two saved profiles side by side, with ratios"},
+	{"rm", cmd_rm, "remove saved profiles"},
 };
 
 static void print_help(FILE *f)
