@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"--", cmd_trace, "run a workload under tracing and report its parallel costs"},
+	{"calibrate", cmd_calibrate, "measure this host's spawn, dispatch and IPC costs, once"},
 	{"list", cmd_list, "list the saved profiles"},
 	{"show", cmd_show, "show a saved profile (--json: the whole document)"},
 	{"diff", cmd_diff, "compare two saved profiles side by side, with ratios"},

@@ -1,0 +1,101 @@
+/* Calibration: what this host charges to start a worker, hand it a chunk and move its bytes,
+ * measured with built-in probe workloads, each repeated until its median is stable or its time
+ * budget is spent. */
+#ifndef AMZ_CALIBRATE_H
+#define AMZ_CALIBRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "util.h"
+
+struct tracer;
+
+enum calib_effort {
+	CALIB_QUICK,	/* about a third of a second; wider intervals */
+	CALIB_DEFAULT,	/* under a second on a small VM */
+	CALIB_THOROUGH, /* several seconds; more parent sizes, tighter intervals */
+};
+
+/* One measured figure. A figure that could not be measured says why and has no value. */
+struct calib_figure {
+	bool measured;
+	double median;	 /* ns, or ns per byte, or a ratio for SMT scaling */
+	double mad;	 /* median absolute deviation, same unit */
+	double ci95_rel; /* half-width of the 95% interval of the median, relative */
+	size_t n;	 /* trials */
+	bool stable;	 /* the interval met the target before the budget ran out */
+	double parent;	 /* spawn probes: median of the parent's own (serial) part, ns */
+	/* The kernel's view of the same trials, from the tracer's log2 histograms (their
+	 * resolution is a factor of two); zero when the tracer was not used. */
+	double kernel_p50_ns;
+	double kernel_p90_ns;
+	unsigned long long kernel_events;
+	char why_not[160]; /* when !measured */
+};
+
+/* Fork cost at one parent size: page-table copying makes it grow with resident memory. */
+struct calib_fork_size {
+	double rss_bytes; /* memory the parent had touched, 4 KiB pages */
+	struct calib_figure fig;
+};
+
+#define CALIB_MAX_FORK_SIZES 5
+
+struct amz_calibration {
+	char source[16];  /* "bpf" when the tracer gave the kernel's view, else "userspace" */
+	char effort[16];  /* "quick", "default", "thorough" */
+	double wall_s;	  /* how long calibration took */
+	int cpu_a, cpu_b; /* the CPUs the dispatch probes ran on; cpu_b -1 without a second */
+
+	struct calib_figure fork;	 /* fork + child's first run, small parent */
+	struct calib_figure thread;	 /* pthread_create + thread's first run */
+	struct calib_figure posix_spawn; /* posix_spawn of a small binary to its reaped exit */
+	struct calib_fork_size fork_sizes[CALIB_MAX_FORK_SIZES];
+	int n_fork_sizes;
+	double fork_ns_per_mib; /* fitted growth of fork cost with the parent's memory */
+
+	/* Handing a sleeping worker one chunk: one way of a round trip, same and other CPU. */
+	struct calib_figure pipe_same, pipe_cross;
+	struct calib_figure futex_same, futex_cross;
+	struct calib_figure unix_same, unix_cross;
+
+	struct calib_figure ipc_pipe; /* ns per byte streamed through a pipe */
+	struct calib_figure ipc_shm;  /* ns per byte copied into and out of shared memory */
+
+	struct calib_figure smt; /* throughput of two siblings over two separate cores */
+};
+
+/* Which CPUs the probes may pin to, chosen by the caller from host detection. */
+struct calib_cpus {
+	int a, b;		  /* two allowed CPUs, b = -1 when only one is allowed */
+	int sibling_a, sibling_b; /* two SMT siblings, -1 when the host has none allowed */
+	int core_a, core_b;	  /* two CPUs on separate physical cores, -1 when none */
+};
+
+typedef void (*calib_progress_fn)(const char *probe, int index, int total, void *ctx);
+
+struct calib_opts {
+	enum calib_effort effort;
+	struct calib_cpus cpus;
+	struct tracer *tracer; /* NULL: user-space figures only */
+	calib_progress_fn progress;
+	void *progress_ctx;
+};
+
+int calibrate_run(struct amz_calibration *c, const struct calib_opts *o, struct amz_err *err);
+
+const char *calibrate_effort_name(enum calib_effort e);
+
+/* The fork cost the model should charge for a parent with rss_bytes resident. */
+double calibrate_fork_ns(const struct amz_calibration *c, double rss_bytes);
+
+json_object *calibrate_to_json(const struct amz_calibration *c);
+
+/* Reads a saved calibration back, refusing missing, negative, non-finite or absurd figures
+ * with a sentence naming the field. */
+int calibrate_from_json(struct amz_calibration *c, json_object *o, struct amz_err *err);
+
+#endif

@@ -1,0 +1,167 @@
+/* amzprof calibrate: measure this host's spawn, dispatch and IPC costs and save them as the
+ * host profile that later runs and the library reuse. */
+#include <getopt.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calibrate.h"
+#include "cli.h"
+#include "profile.h"
+#include "report_calibrate.h"
+
+struct calibrate_opts {
+	enum calib_effort effort;
+	bool json;
+	bool save;
+	const char *store;
+	const char *name;
+	int verbosity;
+};
+
+static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
+{
+	static const struct option longopts[] = {
+		{"quick", no_argument, NULL, 'q'},	{"thorough", no_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},	{"store", required_argument, NULL, 's'},
+		{"name", required_argument, NULL, 'n'}, {"no-save", no_argument, NULL, 'N'},
+		{"verbose", no_argument, NULL, 'v'},	{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->effort = CALIB_DEFAULT;
+	o->save = true;
+	o->name = "host";
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			o->effort = CALIB_QUICK;
+			break;
+		case 't':
+			o->effort = CALIB_THOROUGH;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 's':
+			o->store = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'N':
+			o->save = false;
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		default:
+			if (optopt)
+				return cli_usage_error("'%s' needs a value", argv[optind - 1]);
+			return cli_usage_error("unknown option '%s' for 'calibrate'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("'calibrate' takes no operands ('%s')", argv[optind]);
+	cli_set_verbosity(o->verbosity);
+	return 0;
+}
+
+/* Two allowed CPUs for the dispatch probes, from this process's affinity. */
+static void choose_cpus(struct calib_cpus *cpus)
+{
+	cpu_set_t set;
+	int i;
+
+	cpus->a = cpus->b = -1;
+	cpus->sibling_a = cpus->sibling_b = cpus->core_a = cpus->core_b = -1;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	for (i = 0; i < CPU_SETSIZE; i++) {
+		if (!CPU_ISSET(i, &set))
+			continue;
+		if (cpus->a < 0)
+			cpus->a = i;
+		else if (cpus->b < 0)
+			cpus->b = i;
+	}
+}
+
+static void show_progress(const char *probe, int index, int total, void *ctx)
+{
+	uint64_t *start = ctx;
+
+	/* Only a calibration that has already taken a second earns a progress line. */
+	if (amz_now_ns() - *start < 1000000000ull)
+		return;
+	fprintf(stderr, "\ramzprof: calibrating (%d/%d) %-30s", index + 1, total, probe);
+	fflush(stderr);
+}
+
+static int save_profile(const struct calibrate_opts *o, const struct amz_calibration *c)
+{
+	struct profile_store s;
+	struct amz_err err = {0};
+	json_object *doc;
+	int r;
+
+	if (profile_check_name(o->name, &err) < 0 || profile_store_open(&s, o->store, &err) < 0) {
+		cli_error("%s", err.msg);
+		return CLI_EXIT_FAILED;
+	}
+	doc = profile_new(PROFILE_HOST, o->name);
+	json_object_object_add(doc, "calibration", calibrate_to_json(c));
+	r = profile_save(&s, o->name, doc, &err);
+	if (r < 0)
+		cli_error("%s", err.msg);
+	else
+		amz_log(AMZ_LOG_INFO, "saved host profile '%s' in %s", o->name, s.dir);
+	json_object_put(doc);
+	profile_store_close(&s);
+	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+	struct calibrate_opts o;
+	struct amz_calibration cal;
+	struct calib_opts co = {0};
+	struct amz_err err = {0};
+	uint64_t start = amz_now_ns();
+	bool tty = isatty(STDERR_FILENO);
+	int r;
+
+	r = parse_calibrate_opts(argc, argv, &o);
+	if (r)
+		return r;
+
+	/* Measure, with a progress line only on a terminal. */
+	co.effort = o.effort;
+	choose_cpus(&co.cpus);
+	co.progress = tty ? show_progress : NULL;
+	co.progress_ctx = &start;
+	r = calibrate_run(&cal, &co, &err);
+	if (tty && amz_now_ns() - start >= 1000000000ull)
+		fprintf(stderr, "\r%-70s\r", "");
+	if (r < 0) {
+		cli_error("%s", err.msg);
+		return CLI_EXIT_FAILED;
+	}
+
+	/* Report, then keep the result as the host profile. */
+	if (o.json) {
+		json_object *j = calibrate_to_json(&cal);
+
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+		json_object_put(j);
+	} else {
+		report_calibration_text(stdout, &cal);
+	}
+	return o.save ? save_profile(&o, &cal) : CLI_EXIT_OK;
+}
