@@ -54,11 +54,21 @@ TESTLIB_OBJS := $(TESTLIB_SRCS:tests/lib/%.c=$(BUILD)/obj/testlib/%.o)
 TEST_SRCS := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
+# Fuzzing: each tests/fuzz/fuzz_NAME.c is a libFuzzer target (`make fuzz`, clang). `make check`
+# replays every file of tests/fuzz/corpus/NAME/ through it, built with ASan and UBSan.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+SANITIZERS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+REPLAY_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/replay/obj/%.o)
+REPLAY_LIB := $(BUILD)/replay/libamorsize.a
+REPLAYS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/test_replay_%)
+FUZZ_OBJS := $(LIB_SRCS:user/%.c=build/fuzz/obj/%.o)
+FUZZERS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+
 STATIC_LIB := $(BUILD)/libamorsize.a
 SHARED_LIB := $(BUILD)/libamorsize.so.$(SOVERSION)
 AMZPROF := $(BUILD)/amzprof
 
-.PHONY: all run check install clean format tests workloads
+.PHONY: all run check install clean format tests workloads fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -66,7 +76,9 @@ all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) workloads
 
 workloads: $(WORKLOADS)
 
-tests: $(TESTS)
+tests: $(TESTS) $(REPLAYS)
+
+fuzz: $(FUZZERS)
 
 $(BUILD)/config.mk: tools/configure.sh tools/install-deps.sh
 	$(Q)mkdir -p $(@D)
@@ -126,6 +138,34 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
 		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(LIBS)
 
+$(BUILD)/replay/obj/%.o: user/%.c | $(SKEL)
+	$(call say,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZERS) -c $< -o $@
+
+$(REPLAY_LIB): $(REPLAY_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/fuzz/test_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(TESTLIB_OBJS) $(REPLAY_LIB)
+	$(call say,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZERS) $(CMOCKA_CFLAGS) -Itests/lib -Itests/fuzz \
+		-DFUZZ_NAME='"$*"' -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' -o $@ \
+		tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(TESTLIB_OBJS) $(REPLAY_LIB) \
+		$(CMOCKA_LIBS) $(LIBS)
+
+build/fuzz/obj/%.o: user/%.c | $(SKEL)
+	$(call say,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-omit-frame-pointer -c $< -o $@
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call say,FUZZER,$@)
+	$(Q)$(CLANG) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -Itests/fuzz \
+		-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
 check: all tests
 	$(Q)tests/run.sh $(BUILD)
 
@@ -148,4 +188,4 @@ format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c tests/*/*.h \
 		tools/workloads/*.c tools/workloads/*.h tools/bench/*.c)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d)

@@ -12,7 +12,7 @@ skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-for prog in $(find "$build/tests" -type f -name 'test_*' -perm -u+x | sort); do
+for prog in $(find "$build/tests" -type f -name 'test_*' ! -name '*.d' -perm -u+x | sort); do
 	name=${prog#"$build/tests/"}
 	CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$limit" "$prog" >"$log" 2>&1
 	status=$?

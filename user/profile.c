@@ -704,6 +704,17 @@ static int decode(const unsigned char *raw, size_t len, int want, json_object **
 	return 0;
 }
 
+int profile_decode(const void *raw, size_t len, int want, json_object **doc, struct amz_err *err)
+{
+	const char *why = NULL;
+	char buf[160];
+
+	*doc = NULL;
+	if (decode(raw, len, want, doc, &why, buf, sizeof(buf)) < 0)
+		return amz_fail(err, EINVAL, "%s", why);
+	return 0;
+}
+
 static int load_from_fd(int fd, const char *path, int want, json_object **doc, struct amz_err *err)
 {
 	unsigned char *raw = NULL;

@@ -68,6 +68,10 @@ int profile_save(struct profile_store *s, const char *name, json_object *doc, st
 int profile_load(struct profile_store *s, const char *name, int want, json_object **doc,
 		 struct amz_err *err);
 
+/* Decodes a profile file's bytes (gzip, JSON, envelope) without touching the store; the
+ * sentence in err says why bytes are refused. */
+int profile_decode(const void *raw, size_t len, int want, json_object **doc, struct amz_err *err);
+
 /* Every profile in the store, damaged ones included with the reason; sorted by name. */
 int profile_list(struct profile_store *s, struct profile_entry **out, size_t *n,
 		 struct amz_err *err);
