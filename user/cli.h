@@ -24,5 +24,6 @@ FILE *cli_open_output(const char *path);
 void cli_close_output(FILE *f);
 
 int cmd_trace(int argc, char **argv);
+int cmd_host(int argc, char **argv);
 
 #endif

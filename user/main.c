@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"--", cmd_trace, "run a workload under tracing and report its parallel costs"},
+	{"host", cmd_host, "the CPUs and memory this process may use, and where each limit is"},
 };
 
 static void print_help(FILE *f)
