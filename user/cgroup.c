@@ -552,23 +552,24 @@ static int place_at(struct cgroup_set *s, struct cgroup_place *p, const struct c
 	return place_dir(s, p, m);
 }
 
-/* The v2 hierarchy offers a controller when cgroup.controllers of the process's cgroup lists
- * it; when that file cannot be read, the controller's own files decide. */
+/* The v2 hierarchy offers a controller when cgroup.controllers at its mount point lists it.
+ * The process's own cgroup may not have it enabled while an ancestor still limits it, so the
+ * mount point decides; when that file cannot be read, the controller's own files decide. */
 static int check_v2_controller(struct cgroup_set *s, struct cgroup_place *p, const char *name)
 {
 	char *list = NULL;
-	int r = cgroup_read(s, p->dir, "cgroup.controllers", &list);
+	int r = cgroup_read(s, p->mount, "cgroup.controllers", &list);
 
 	if (r < 0) {
 		amz_log(AMZ_LOG_INFO,
 			"cgroup: cannot read cgroup.controllers in %s (%s); looking "
 			"for the %s files themselves",
-			p->dir, amz_reason(-r), name);
+			p->mount, amz_reason(-r), name);
 		return 0;
 	}
 	if (!words_have(list, name)) {
 		r = set_why(p,
-			    "the cgroup2 hierarchy at %s does not offer the %s controller here "
+			    "the cgroup2 hierarchy at %s does not offer the %s controller "
 			    "(cgroup.controllers: \"%s\")",
 			    p->mount, name, sysroot_trim(list));
 		free(list);

@@ -228,8 +228,8 @@ void host_lowest_finish(struct host_ctx *d, struct host_lowest *l, struct host_v
 
 static void detect_identity(struct host_ctx *d)
 {
-	static const char *const model_keys[] = {"model name", "Hardware", "cpu model", "cpu",
-						 "uarch"};
+	static const char *const model_keys[] = {"model name", "Hardware", "cpu model",
+						 "cpu",	       "uarch",	   "CPU part"};
 	char *text = NULL;
 	size_t k;
 
