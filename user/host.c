@@ -219,8 +219,8 @@ void host_lowest_finish(struct host_ctx *d, struct host_lowest *l, struct host_v
 		host_val_why(d, v, HOST_NO_LIMIT, NULL, -1, "%s", none_why);
 	}
 	if (l->have && l->bad)
-		host_note(d, "a file on the way up", NULL, "%s; the lowest readable limit is used",
-			  l->bad);
+		host_note(d, "a limit on the way up", NULL,
+			  "%s; the lowest of the other levels is used", l->bad);
 	free(l->source);
 	free(l->bad);
 	memset(l, 0, sizeof(*l));
@@ -362,7 +362,9 @@ static int status_affinity(struct host_ctx *d, struct cpulist *out, struct host_
 		if (r < 0 || cpulist_count(out) == 0) {
 			host_val_why(d, v, HOST_UNKNOWN, STATUS_PATH, -1,
 				     "%s in %s holds \"%s\", not a CPU list", key, STATUS_PATH,
-				     host_quote(line + sizeof(key) - 1, q, sizeof(q)));
+				     host_quote(line + sizeof(key) - 1 +
+							strspn(line + sizeof(key) - 1, " \t"),
+						q, sizeof(q)));
 			cpulist_free(out);
 			r = -1;
 		} else {
@@ -866,9 +868,6 @@ static void offer_v2_quota(struct host_ctx *d, struct host_lowest *l, const char
 	} else {
 		host_lowest_bad(d, l, "%s holds \"%s\", not \"QUOTA PERIOD\" or \"max PERIOD\"",
 				path ? path : "cpu.max", host_quote(text, q, sizeof(q)));
-		host_note(d, "the CPU quota", path,
-			  "\"%s\" is not \"QUOTA PERIOD\" or \"max PERIOD\"",
-			  host_quote(text, q, sizeof(q)));
 	}
 	free(path);
 	free(text);
@@ -889,8 +888,6 @@ static void offer_v1_quota(struct host_ctx *d, struct host_lowest *l, const char
 				"%s and cpu.cfs_period_us hold \"%s\" and \"%s\", not a quota",
 				path ? path : "cpu.cfs_quota_us", host_quote(qtext, q, 32),
 				host_quote(ptext, q + 32, 32));
-		host_note(d, "the CPU quota", path, "\"%s\" over \"%s\" is not a quota",
-			  host_quote(qtext, q, 32), host_quote(ptext, q + 32, 32));
 	} else if (quota == -1) {
 		l->none_seen = true;
 	} else {

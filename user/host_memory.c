@@ -128,8 +128,6 @@ static int read_limit(struct host_ctx *d, struct host_lowest *l, const char *dir
 	if (host_parse_ll(text, n) < 0 || *n < 0) {
 		host_lowest_bad(d, l, "%s holds \"%s\", not a number of bytes or \"max\"",
 				*path ? *path : name, host_quote(text, q, sizeof(q)));
-		host_note(d, name, *path, "\"%s\" is not a number of bytes or \"max\"",
-			  host_quote(text, q, sizeof(q)));
 		free(text);
 		return -1;
 	}

@@ -138,7 +138,13 @@ void host_print(FILE *f, const struct amz_host *h)
 	for (i = 0; i < h->ignored.n; i++) {
 		const struct cgroup_note *n = &h->ignored.v[i];
 
-		fprintf(f, "  - %s%s%s: %s\n", n->what, n->source ? " in " : "",
-			n->source ? n->source : "", n->reason);
+		size_t sl = n->source ? strlen(n->source) : 0, wl = strlen(n->what);
+
+		/* "memory.max in /a/b/memory.max" says the name twice: the path alone will do. */
+		if (sl >= wl && strcmp(n->source + sl - wl, n->what) == 0)
+			fprintf(f, "  - %s: %s\n", n->source, n->reason);
+		else
+			fprintf(f, "  - %s%s%s: %s\n", n->what, n->source ? " in " : "",
+				n->source ? n->source : "", n->reason);
 	}
 }
