@@ -16,215 +16,6 @@
 
 #define ONLINE_PATH "/sys/devices/system/cpu/online"
 #define STATUS_PATH "/proc/self/status"
-#define CPU_DIR	    "/sys/devices/system/cpu"
-
-/* The CPU sets detection combines; freed when detection ends. */
-struct cpu_sets {
-	struct cpulist online, affinity, cpuset, allowed;
-	bool has_online, has_affinity, has_cpuset, has_allowed;
-};
-
-static char *dup_or_mark(struct host_ctx *d, const char *s)
-{
-	char *p;
-
-	if (!s)
-		return NULL;
-	p = strdup(s);
-	if (!p)
-		d->oom = true;
-	return p;
-}
-
-void host_val_clear(struct host_value *v)
-{
-	free(v->source);
-	free(v->why);
-	memset(v, 0, sizeof(*v));
-	v->level = -1;
-}
-
-void host_val_set(struct host_ctx *d, struct host_value *v, long long n, const char *source,
-		  int level)
-{
-	host_val_clear(v);
-	v->state = HOST_SET;
-	v->n = n;
-	v->x = (double)n;
-	v->source = dup_or_mark(d, source);
-	v->level = level;
-}
-
-void host_val_setx(struct host_ctx *d, struct host_value *v, double x, const char *source,
-		   int level)
-{
-	host_val_clear(v);
-	v->state = HOST_SET;
-	v->x = x;
-	v->source = dup_or_mark(d, source);
-	v->level = level;
-}
-
-void host_val_why(struct host_ctx *d, struct host_value *v, enum host_state state,
-		  const char *source, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	host_val_clear(v);
-	v->state = state;
-	v->source = dup_or_mark(d, source);
-	v->level = level;
-	va_start(ap, fmt);
-	if (vasprintf(&v->why, fmt, ap) < 0) {
-		v->why = NULL;
-		d->oom = true;
-	}
-	va_end(ap);
-}
-
-int host_val_copy(struct host_value *dst, const struct host_value *src)
-{
-	host_val_clear(dst);
-	*dst = *src;
-	dst->source = src->source ? strdup(src->source) : NULL;
-	dst->why = src->why ? strdup(src->why) : NULL;
-	if ((src->source && !dst->source) || (src->why && !dst->why))
-		return -1;
-	return 0;
-}
-
-void host_note(struct host_ctx *d, const char *what, const char *source, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0 || cgroup_note_add(&d->h->ignored, what, source, "%s", msg) < 0)
-		d->oom = true;
-	if (r >= 0)
-		free(msg);
-}
-
-int host_parse_ll(const char *text, long long *out)
-{
-	char *end;
-	long long v;
-
-	while (isspace((unsigned char)*text))
-		text++;
-	if (!*text)
-		return -1;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || end == text)
-		return -1;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-const char *host_quote(const char *text, char *buf, size_t len)
-{
-	size_t n = strcspn(text, "\n"), max = len > 4 ? len - 4 : 0;
-
-	if (n > max)
-		snprintf(buf, len, "%.*s...", (int)max, text);
-	else
-		snprintf(buf, len, "%.*s", (int)n, text);
-	return buf;
-}
-
-char *host_join(struct host_ctx *d, const char *dir, const char *name)
-{
-	size_t n = strlen(dir);
-	char *p = NULL;
-
-	if (asprintf(&p, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name) < 0) {
-		d->oom = true;
-		return NULL;
-	}
-	return p;
-}
-
-int host_stat_value(const char *text, const char *key, long long *out)
-{
-	size_t n = strlen(key);
-	const char *p = text;
-
-	while (p && *p) {
-		if (strncmp(p, key, n) == 0 && p[n] == ' ') {
-			char num[32];
-			size_t len = strcspn(p + n + 1, "\n");
-
-			if (len >= sizeof(num))
-				return -1;
-			memcpy(num, p + n + 1, len);
-			num[len] = '\0';
-			return host_parse_ll(num, out);
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
-}
-
-void host_lowest_offer(struct host_ctx *d, struct host_lowest *l, double x, long long n,
-		       const char *source, int level)
-{
-	if (l->have && x >= l->x)
-		return;
-	free(l->source);
-	l->have = true;
-	l->x = x;
-	l->n = n;
-	l->source = dup_or_mark(d, source);
-	l->level = level;
-}
-
-void host_lowest_bad(struct host_ctx *d, struct host_lowest *l, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		d->oom = true;
-		return;
-	}
-	if (l->bad)
-		free(msg);
-	else
-		l->bad = msg;
-}
-
-void host_lowest_finish(struct host_ctx *d, struct host_lowest *l, struct host_value *v,
-			const char *none_why)
-{
-	if (l->have) {
-		host_val_setx(d, v, l->x, l->source, l->level);
-		v->n = l->n;
-	} else if (l->bad) {
-		host_val_why(d, v, HOST_UNKNOWN, NULL, -1, "%s", l->bad);
-	} else {
-		host_val_why(d, v, HOST_NO_LIMIT, NULL, -1, "%s", none_why);
-	}
-	if (l->have && l->bad)
-		host_note(d, "a limit on the way up", NULL,
-			  "%s; the lowest of the other levels is used", l->bad);
-	free(l->source);
-	free(l->bad);
-	memset(l, 0, sizeof(*l));
-}
 
 static void detect_identity(struct host_ctx *d)
 {
@@ -234,10 +25,10 @@ static void detect_identity(struct host_ctx *d)
 	size_t k;
 
 	if (sysroot_read(d->root, "/proc/sys/kernel/osrelease", &text) == 0) {
-		d->h->kernel = dup_or_mark(d, sysroot_trim(text));
+		d->h->kernel = host_strdup(d, sysroot_trim(text));
 		free(text);
 	} else {
-		d->h->kernel = dup_or_mark(d, "");
+		d->h->kernel = host_strdup(d, "");
 	}
 
 	d->h->cpu_model = NULL;
@@ -267,7 +58,7 @@ static void detect_identity(struct host_ctx *d)
 		free(text);
 	}
 	if (!d->h->cpu_model)
-		d->h->cpu_model = dup_or_mark(d, "");
+		d->h->cpu_model = host_strdup(d, "");
 	amz_log(AMZ_LOG_INFO, "host: kernel %s, CPU \"%s\"", d->h->kernel, d->h->cpu_model);
 }
 
@@ -460,14 +251,14 @@ static void detect_allowed(struct host_ctx *d, struct cpu_sets *s)
 	if (!s->has_allowed) {
 		host_val_why(d, &d->h->allowed, HOST_UNKNOWN, NULL, -1,
 			     "neither the online CPUs, the affinity nor the cpuset could be read");
-		d->h->allowed_list = dup_or_mark(d, "");
+		d->h->allowed_list = host_strdup(d, "");
 		return;
 	}
 	if (cpulist_count(&s->allowed) == 0) {
 		host_val_why(d, &d->h->allowed, HOST_UNKNOWN, source, -1,
 			     "the %s have no CPU in common", source);
 		s->has_allowed = false;
-		d->h->allowed_list = dup_or_mark(d, "");
+		d->h->allowed_list = host_strdup(d, "");
 		return;
 	}
 	host_val_set(d, &d->h->allowed, cpulist_count(&s->allowed), source, -1);
@@ -486,352 +277,6 @@ static void detect_cpus(struct host_ctx *d, struct cpu_sets *s)
 	s->has_affinity = detect_affinity(d, &s->affinity) == 0;
 	s->has_cpuset = detect_cpuset(d, &s->cpuset) == 0;
 	detect_allowed(d, s);
-}
-
-/* Per CPU: which physical core it is on, as a key equal for siblings. */
-struct topology {
-	long long *key;	 /* per CPU number; -1 unknown */
-	int *package;	 /* per CPU number */
-	int *core;	 /* dense core index per CPU number; -1 unknown */
-	int *type;	 /* per CPU number; -1 none */
-	int size;	 /* entries in each array */
-	const char *how; /* the sysfs file the first CPU's core came from */
-	int missing;	 /* the first CPU without topology, or -1 */
-};
-
-static int read_topology_number(struct host_ctx *d, int cpu, const char *name, long long *out)
-{
-	char path[128], *text = NULL;
-	int r;
-
-	snprintf(path, sizeof(path), CPU_DIR "/cpu%d/topology/%s", cpu, name);
-	r = sysroot_read(d->root, path, &text);
-	if (r == 0)
-		r = host_parse_ll(text, out);
-	free(text);
-	return r;
-}
-
-/* The lowest CPU of a sibling list file, or -1. */
-static long long read_sibling_key(struct host_ctx *d, int cpu, const char *name)
-{
-	char path[128], *text = NULL;
-	struct cpulist l;
-	long long key = -1;
-
-	snprintf(path, sizeof(path), CPU_DIR "/cpu%d/topology/%s", cpu, name);
-	if (sysroot_read(d->root, path, &text) == 0 && cpulist_parse(&l, text) == 0) {
-		key = cpulist_next(&l, 0);
-		cpulist_free(&l);
-	}
-	free(text);
-	return key;
-}
-
-/* core_cpus_list, else thread_siblings_list, else core_id within physical_package_id. */
-static long long core_key(struct host_ctx *d, int cpu, const char **how)
-{
-	long long key, core, pkg;
-
-	key = read_sibling_key(d, cpu, "core_cpus_list");
-	if (key >= 0) {
-		*how = CPU_DIR "/cpu*/topology/core_cpus_list";
-		return key;
-	}
-	key = read_sibling_key(d, cpu, "thread_siblings_list");
-	if (key >= 0) {
-		*how = CPU_DIR "/cpu*/topology/thread_siblings_list";
-		return key;
-	}
-	if (read_topology_number(d, cpu, "core_id", &core) == 0 &&
-	    read_topology_number(d, cpu, "physical_package_id", &pkg) == 0 && core >= 0 &&
-	    pkg >= 0 && core < (1 << 20) && pkg < (1 << 20)) {
-		*how = CPU_DIR "/cpu*/topology/core_id and physical_package_id";
-		return (1ll << 40) + (pkg << 20) + core;
-	}
-	return -1;
-}
-
-static int topology_alloc(struct topology *t, int size)
-{
-	int i;
-
-	t->size = size;
-	t->key = malloc((size_t)size * sizeof(*t->key));
-	t->package = malloc((size_t)size * sizeof(*t->package));
-	t->core = malloc((size_t)size * sizeof(*t->core));
-	t->type = malloc((size_t)size * sizeof(*t->type));
-	t->missing = -1;
-	if (!t->key || !t->package || !t->core || !t->type)
-		return -1;
-	for (i = 0; i < size; i++) {
-		t->key[i] = -1;
-		t->package[i] = t->core[i] = t->type[i] = -1;
-	}
-	return 0;
-}
-
-static void topology_free(struct topology *t)
-{
-	free(t->key);
-	free(t->package);
-	free(t->core);
-	free(t->type);
-}
-
-/* Reads each CPU's core and numbers the cores densely in CPU order. */
-static void read_topology(struct host_ctx *d, const struct cpulist *cpus, struct topology *t)
-{
-	int cpu, next = 0;
-
-	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1)) {
-		const char *how = NULL;
-		long long pkg;
-		int other;
-
-		t->key[cpu] = core_key(d, cpu, &how);
-		if (t->key[cpu] < 0) {
-			if (t->missing < 0)
-				t->missing = cpu;
-			continue;
-		}
-		if (!t->how)
-			t->how = how;
-		if (read_topology_number(d, cpu, "physical_package_id", &pkg) == 0 && pkg >= 0 &&
-		    pkg < (1 << 20))
-			t->package[cpu] = (int)pkg;
-		for (other = 0; other < cpu; other++) {
-			if (t->key[other] == t->key[cpu] && t->core[other] >= 0) {
-				t->core[cpu] = t->core[other];
-				break;
-			}
-		}
-		if (t->core[cpu] < 0)
-			t->core[cpu] = next++;
-	}
-}
-
-/* Distinct cores among the CPUs of the set (of one type when type >= 0). */
-static int count_cores(const struct topology *t, const struct cpulist *cpus, int type)
-{
-	int cpu, n = 0, other;
-
-	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1)) {
-		bool seen = false;
-
-		if (cpu >= t->size || t->core[cpu] < 0 || (type >= 0 && t->type[cpu] != type))
-			continue;
-		for (other = cpulist_next(cpus, 0); other >= 0 && other < cpu;
-		     other = cpulist_next(cpus, other + 1)) {
-			if (t->core[other] == t->core[cpu]) {
-				seen = true;
-				break;
-			}
-		}
-		n += !seen;
-	}
-	return n;
-}
-
-static int most_threads(const struct topology *t, const struct cpulist *cpus)
-{
-	int cpu, other, most = 0;
-
-	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1)) {
-		int n = 0;
-
-		for (other = cpulist_next(cpus, 0); other >= 0;
-		     other = cpulist_next(cpus, other + 1))
-			n += t->core[other] == t->core[cpu];
-		if (n > most)
-			most = n;
-	}
-	return most;
-}
-
-static int add_type(struct host_ctx *d, const char *name)
-{
-	struct host_core_type *v;
-
-	v = realloc(d->h->types, (size_t)(d->h->n_types + 1) * sizeof(*v));
-	if (!v) {
-		d->oom = true;
-		return -1;
-	}
-	d->h->types = v;
-	v[d->h->n_types].name = dup_or_mark(d, name);
-	v[d->h->n_types].cpus = v[d->h->n_types].cores = 0;
-	return d->h->n_types++;
-}
-
-/* Intel's hybrid parts list their kinds of core as PMUs in sysfs. */
-static bool intel_core_types(struct host_ctx *d, struct topology *t)
-{
-	static const char *const names[] = {"cpu_core", "cpu_atom"};
-	struct cpulist lists[2];
-	bool ok = true;
-	size_t i;
-	int cpu;
-
-	for (i = 0; i < 2; i++) {
-		char path[64], *text = NULL;
-
-		snprintf(path, sizeof(path), "/sys/devices/%s/cpus", names[i]);
-		lists[i].bits = NULL;
-		lists[i].words = 0;
-		ok = ok && sysroot_read(d->root, path, &text) == 0 &&
-		     cpulist_parse(&lists[i], text) == 0;
-		free(text);
-	}
-	if (ok) {
-		for (i = 0; i < 2; i++) {
-			int type = add_type(d, names[i]);
-
-			for (cpu = 0; type >= 0 && cpu < t->size; cpu++) {
-				if (cpulist_has(&lists[i], cpu))
-					t->type[cpu] = type;
-			}
-		}
-	}
-	cpulist_free(&lists[0]);
-	cpulist_free(&lists[1]);
-	return ok;
-}
-
-/* Arm's big.LITTLE parts give each CPU a capacity; several values mean several kinds. */
-static void capacity_core_types(struct host_ctx *d, const struct cpulist *online,
-				struct topology *t)
-{
-	long long *cap = calloc((size_t)t->size, sizeof(*cap)), best;
-	int cpu, distinct = 0;
-
-	if (!cap) {
-		d->oom = true;
-		return;
-	}
-	for (cpu = cpulist_next(online, 0); cpu >= 0; cpu = cpulist_next(online, cpu + 1)) {
-		char path[96], *text = NULL;
-
-		snprintf(path, sizeof(path), CPU_DIR "/cpu%d/cpu_capacity", cpu);
-		if (sysroot_read(d->root, path, &text) < 0 || host_parse_ll(text, &cap[cpu]) < 0 ||
-		    cap[cpu] <= 0) {
-			free(text);
-			free(cap);
-			return;
-		}
-		free(text);
-	}
-	/* Types in decreasing capacity, the biggest cores first. */
-	for (;;) {
-		char name[48];
-		int type;
-
-		best = 0;
-		for (cpu = 0; cpu < t->size; cpu++) {
-			if (cap[cpu] > best && t->type[cpu] < 0 && cpulist_has(online, cpu))
-				best = cap[cpu];
-		}
-		if (!best)
-			break;
-		distinct++;
-		snprintf(name, sizeof(name), "capacity %lld", best);
-		type = add_type(d, name);
-		for (cpu = 0; type >= 0 && cpu < t->size; cpu++) {
-			if (cap[cpu] == best && cpulist_has(online, cpu))
-				t->type[cpu] = type;
-		}
-	}
-	free(cap);
-	if (distinct < 2) {
-		for (cpu = 0; cpu < t->size; cpu++)
-			t->type[cpu] = -1;
-		while (d->h->n_types > 0)
-			free(d->h->types[--d->h->n_types].name);
-	}
-}
-
-static void count_types(struct host_ctx *d, const struct cpulist *allowed, struct topology *t)
-{
-	int i, cpu;
-
-	for (i = 0; i < d->h->n_types; i++) {
-		struct host_core_type *ty = &d->h->types[i];
-
-		ty->cpus = 0;
-		for (cpu = cpulist_next(allowed, 0); cpu >= 0; cpu = cpulist_next(allowed, cpu + 1))
-			ty->cpus += cpu < t->size && t->type[cpu] == i;
-		ty->cores = count_cores(t, allowed, i);
-		amz_log(AMZ_LOG_INFO, "host: %d allowed CPU(s) on %d core(s) of type %s", ty->cpus,
-			ty->cores, ty->name);
-	}
-}
-
-static void list_allowed_cpus(struct host_ctx *d, const struct cpulist *allowed,
-			      const struct topology *t)
-{
-	int cpu, n = 0;
-
-	d->h->cpus = calloc((size_t)cpulist_count(allowed) + 1, sizeof(*d->h->cpus));
-	if (!d->h->cpus) {
-		d->oom = true;
-		return;
-	}
-	for (cpu = cpulist_next(allowed, 0); cpu >= 0; cpu = cpulist_next(allowed, cpu + 1)) {
-		struct host_cpu *c = &d->h->cpus[n++];
-
-		c->cpu = cpu;
-		c->core = cpu < t->size ? t->core[cpu] : -1;
-		c->package = cpu < t->size ? t->package[cpu] : -1;
-		c->type = cpu < t->size ? t->type[cpu] : -1;
-	}
-	d->h->n_cpus = n;
-}
-
-static void detect_topology(struct host_ctx *d, struct cpu_sets *s)
-{
-	const struct cpulist *all = s->has_online ? &s->online : &s->allowed;
-	struct topology t = {0};
-
-	if (!s->has_allowed) {
-		host_val_why(d, &d->h->physical_cores, HOST_UNKNOWN, NULL, -1,
-			     "the allowed CPUs are unknown");
-		host_val_why(d, &d->h->online_cores, HOST_UNKNOWN, NULL, -1,
-			     "the allowed CPUs are unknown");
-		host_val_why(d, &d->h->smt, HOST_UNKNOWN, NULL, -1, "the allowed CPUs are unknown");
-		return;
-	}
-	if (topology_alloc(&t, cpulist_next(all, 0) < 0 ? 1 : (int)(all->words * 64)) < 0) {
-		d->oom = true;
-		topology_free(&t);
-		return;
-	}
-	read_topology(d, all, &t);
-
-	if (t.missing >= 0) {
-		const char *why = "cpu%d has no topology in sysfs (core_cpus_list, "
-				  "thread_siblings_list or core_id)";
-
-		host_val_why(d, &d->h->physical_cores, HOST_UNKNOWN, NULL, -1, why, t.missing);
-		host_val_why(d, &d->h->online_cores, HOST_UNKNOWN, NULL, -1, why, t.missing);
-		host_val_why(d, &d->h->smt, HOST_UNKNOWN, NULL, -1, why, t.missing);
-		for (int cpu = 0; cpu < t.size; cpu++)
-			t.core[cpu] = -1;
-	} else {
-		host_val_set(d, &d->h->physical_cores, count_cores(&t, &s->allowed, -1), t.how, -1);
-		host_val_set(d, &d->h->online_cores, count_cores(&t, all, -1), t.how, -1);
-		host_val_set(d, &d->h->smt, most_threads(&t, all), t.how, -1);
-		amz_log(AMZ_LOG_INFO,
-			"host: %lld physical core(s) allowed of %lld, %lld thread(s) "
-			"per core",
-			d->h->physical_cores.n, d->h->online_cores.n, d->h->smt.n);
-	}
-
-	if (!intel_core_types(d, &t))
-		capacity_core_types(d, all, &t);
-	if (t.missing < 0)
-		count_types(d, &s->allowed, &t);
-	list_allowed_cpus(d, &s->allowed, &t);
-	topology_free(&t);
 }
 
 /* Reads one cgroup file at a level: 0 with text, 1 when it does not exist there, -1 when it
@@ -925,6 +370,9 @@ static void detect_quota(struct host_ctx *d)
 	if (d->h->quota.state == HOST_SET)
 		amz_log(AMZ_LOG_INFO, "host: CPU quota %.3g CPUs from %s (cgroup level %d)",
 			d->h->quota.x, d->h->quota.source, d->h->quota.level);
+	else
+		amz_log(AMZ_LOG_INFO, "host: CPU quota %s: %s", host_state_name(d->h->quota.state),
+			d->h->quota.why);
 }
 
 /* Throttling counts of the level whose quota binds, or of the process's own cgroup. */
@@ -1132,7 +580,7 @@ int host_detect(struct amz_host *h, const struct host_opts *o, struct amz_err *e
 	detect_identity(&d);
 	detect_env(&d, o && o->no_env);
 	detect_cpus(&d, &s);
-	detect_topology(&d, &s);
+	host_detect_topology(&d, &s);
 	detect_quota(&d);
 	detect_throttling(&d);
 	note_weight(&d);

@@ -3,6 +3,7 @@
 #ifndef AMZ_HOST_INTERNAL_H
 #define AMZ_HOST_INTERNAL_H
 
+#include "cpulist.h"
 #include "host.h"
 
 struct host_ctx {
@@ -10,6 +11,9 @@ struct host_ctx {
 	const char *root; /* the sysroot, "" for the live system */
 	bool oom;
 };
+
+/* A copy of s; NULL (and the context marked) when out of memory. */
+char *host_strdup(struct host_ctx *d, const char *s);
 
 void host_val_clear(struct host_value *v);
 void host_val_set(struct host_ctx *d, struct host_value *v, long long n, const char *source,
@@ -56,6 +60,15 @@ void host_lowest_finish(struct host_ctx *d, struct host_lowest *l, struct host_v
 
 /* The value of "KEY VALUE" on a line of a flat-keyed file (cpu.stat, memory.stat). */
 int host_stat_value(const char *text, const char *key, long long *out);
+
+/* The CPU sets detection combines; freed when detection ends. */
+struct cpu_sets {
+	struct cpulist online, affinity, cpuset, allowed;
+	bool has_online, has_affinity, has_cpuset, has_allowed;
+};
+
+/* Cores, SMT and core types of the allowed CPUs; fills h->cpus. */
+void host_detect_topology(struct host_ctx *d, struct cpu_sets *s);
 
 void host_detect_memory(struct host_ctx *d);
 

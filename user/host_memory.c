@@ -266,6 +266,9 @@ static void finish_limits(struct host_ctx *d, struct memory_walk *w)
 	if (h->mem_limit.state == HOST_SET)
 		amz_log(AMZ_LOG_INFO, "host: memory limit %lld bytes from %s (cgroup level %d)",
 			h->mem_limit.n, h->mem_limit.source, h->mem_limit.level);
+	else
+		amz_log(AMZ_LOG_INFO, "host: memory limit %s: %s",
+			host_state_name(h->mem_limit.state), h->mem_limit.why);
 }
 
 /* Usage of the cgroup at a level minus its inactive file pages, which reclaim frees first. */
