@@ -169,7 +169,7 @@ static json_object *run_host_in(struct fix *f, const char *const cgroups[], int 
 
 static json_object *field(json_object *doc, const char *group, const char *key)
 {
-	json_object *g, *v;
+	json_object *g = NULL, *v = NULL;
 
 	if (!json_object_object_get_ex(doc, group, &g) || !json_object_object_get_ex(g, key, &v))
 		fail_msg("the document has no %s.%s", group, key);

@@ -322,8 +322,8 @@ static void test_escaped_mount_point_is_decoded(void **state)
 static void test_level_dirs_walk_up_to_the_mount_point_and_stop(void **state)
 {
 	const char *expect[] = {
-		"/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/"
-		"kubepods-besteffort-pod5d3e8a1f_6b2c_4c7d_9e0f_1a2b3c4d5e6f.slice",
+		("/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/"
+		 "kubepods-besteffort-pod5d3e8a1f_6b2c_4c7d_9e0f_1a2b3c4d5e6f.slice"),
 		"/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice",
 		"/sys/fs/cgroup/kubepods.slice",
 		"/sys/fs/cgroup",
