@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"--", cmd_trace, "run a workload under tracing and report its parallel costs"},
+	{"host", cmd_host, "the CPUs and memory this process may use, and where each limit is"},
 	{"calibrate", cmd_calibrate, "measure this host's spawn, dispatch and IPC costs, once"},
 	{"list", cmd_list, "list the saved profiles"},
 	{"show", cmd_show, "show a saved profile (--json: the whole document)"},
