@@ -1,7 +1,6 @@
 /* amzprof calibrate: measure this host's spawn, dispatch and IPC costs and save them as the
  * host profile that later runs and the library reuse. */
 #include <getopt.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include "calibrate.h"
 #include "cli.h"
+#include "host.h"
 #include "profile.h"
 #include "report_calibrate.h"
 
@@ -73,23 +73,23 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 	return 0;
 }
 
-/* Two allowed CPUs for the dispatch probes, from this process's affinity. */
-static void choose_cpus(struct calib_cpus *cpus)
+/* The CPUs the probes pin to: two allowed CPUs, on separate cores where the host has them so
+ * that "other CPU" is not an SMT sibling; and the SMT pair against a separate-core pair. */
+static void choose_cpus(const struct amz_host *h, struct calib_cpus *cpus)
 {
-	cpu_set_t set;
-	int i;
+	int pair[2];
 
-	cpus->a = cpus->b = -1;
-	cpus->sibling_a = cpus->sibling_b = cpus->core_a = cpus->core_b = -1;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return;
-	for (i = 0; i < CPU_SETSIZE; i++) {
-		if (!CPU_ISSET(i, &set))
-			continue;
-		if (cpus->a < 0)
-			cpus->a = i;
-		else if (cpus->b < 0)
-			cpus->b = i;
+	memset(cpus, -1, sizeof(*cpus));
+	if (host_core_pair(h, pair) == 0) {
+		cpus->core_a = cpus->a = pair[0];
+		cpus->core_b = cpus->b = pair[1];
+	} else if (h->n_cpus > 0) {
+		cpus->a = h->cpus[0].cpu;
+		cpus->b = h->n_cpus > 1 ? h->cpus[1].cpu : -1;
+	}
+	if (host_smt_pair(h, pair) == 0) {
+		cpus->sibling_a = pair[0];
+		cpus->sibling_b = pair[1];
 	}
 }
 
@@ -104,8 +104,10 @@ static void show_progress(const char *probe, int index, int total, void *ctx)
 	fflush(stderr);
 }
 
-static int save_profile(const struct calibrate_opts *o, const struct amz_calibration *c)
+static int save_profile(const struct calibrate_opts *o, const struct amz_host *h,
+			const struct amz_calibration *c)
 {
+	char fingerprint[1024];
 	struct profile_store s;
 	struct amz_err err = {0};
 	json_object *doc;
@@ -116,6 +118,9 @@ static int save_profile(const struct calibrate_opts *o, const struct amz_calibra
 		return CLI_EXIT_FAILED;
 	}
 	doc = profile_new(PROFILE_HOST, o->name);
+	host_fingerprint(h, fingerprint, sizeof(fingerprint));
+	json_object_object_add(doc, "fingerprint", json_object_new_string(fingerprint));
+	json_object_object_add(doc, "host", host_to_json(h));
 	json_object_object_add(doc, "calibration", calibrate_to_json(c));
 	r = profile_save(&s, o->name, doc, &err);
 	if (r < 0)
@@ -130,6 +135,8 @@ static int save_profile(const struct calibrate_opts *o, const struct amz_calibra
 int cmd_calibrate(int argc, char **argv)
 {
 	struct calibrate_opts o;
+	struct amz_host host;
+	struct host_opts ho = {0};
 	struct amz_calibration cal;
 	struct calib_opts co = {0};
 	struct amz_err err = {0};
@@ -141,9 +148,14 @@ int cmd_calibrate(int argc, char **argv)
 	if (r)
 		return r;
 
-	/* Measure, with a progress line only on a terminal. */
+	/* Find the CPUs this process may use, then measure, with a progress line only on a
+	 * terminal. */
+	if (host_detect(&host, &ho, &err) < 0) {
+		cli_error("%s", err.msg);
+		return CLI_EXIT_FAILED;
+	}
 	co.effort = o.effort;
-	choose_cpus(&co.cpus);
+	choose_cpus(&host, &co.cpus);
 	co.progress = tty ? show_progress : NULL;
 	co.progress_ctx = &start;
 	r = calibrate_run(&cal, &co, &err);
@@ -151,6 +163,7 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "\r%-70s\r", "");
 	if (r < 0) {
 		cli_error("%s", err.msg);
+		host_free(&host);
 		return CLI_EXIT_FAILED;
 	}
 
@@ -163,5 +176,7 @@ int cmd_calibrate(int argc, char **argv)
 	} else {
 		report_calibration_text(stdout, &cal);
 	}
-	return o.save ? save_profile(&o, &cal) : CLI_EXIT_OK;
+	r = o.save ? save_profile(&o, &host, &cal) : CLI_EXIT_OK;
+	host_free(&host);
+	return r;
 }

@@ -53,13 +53,18 @@ int cpulist_count(const struct cpulist *c)
 
 int cpulist_next(const struct cpulist *c, int from)
 {
-	int cpu;
+	size_t w = from < 0 ? 0 : (size_t)from / 64;
+	uint64_t bits;
 
-	for (cpu = from < 0 ? 0 : from; (size_t)cpu < c->words * 64; cpu++) {
-		if (cpulist_has(c, cpu))
-			return cpu;
+	if (w >= c->words)
+		return -1;
+	bits = c->bits[w] & (~0ull << (from < 0 ? 0 : from % 64));
+	while (!bits) {
+		if (++w >= c->words)
+			return -1;
+		bits = c->bits[w];
 	}
-	return -1;
+	return (int)(w * 64 + (size_t)__builtin_ctzll(bits));
 }
 
 void cpulist_and(struct cpulist *a, const struct cpulist *b)

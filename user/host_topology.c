@@ -134,41 +134,42 @@ static void read_topology(struct host_ctx *d, const struct cpulist *cpus, struct
 	}
 }
 
+/* Cores are numbered densely below t->size, so a count per core in one pass answers both
+ * how many distinct cores a set touches and the most threads one of them has. */
+static int *threads_per_core(const struct topology *t, const struct cpulist *cpus, int type)
+{
+	int *threads = calloc((size_t)t->size + 1, sizeof(*threads));
+	int cpu;
+
+	if (!threads)
+		return NULL;
+	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1)) {
+		if (cpu >= t->size || t->core[cpu] < 0 || (type >= 0 && t->type[cpu] != type))
+			continue;
+		threads[t->core[cpu]]++;
+	}
+	return threads;
+}
+
 /* Distinct cores among the CPUs of the set (of one type when type >= 0). */
 static int count_cores(const struct topology *t, const struct cpulist *cpus, int type)
 {
-	int cpu, n = 0, other;
+	int *threads = threads_per_core(t, cpus, type), core, n = 0;
 
-	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1)) {
-		bool seen = false;
-
-		if (cpu >= t->size || t->core[cpu] < 0 || (type >= 0 && t->type[cpu] != type))
-			continue;
-		for (other = cpulist_next(cpus, 0); other >= 0 && other < cpu;
-		     other = cpulist_next(cpus, other + 1)) {
-			if (t->core[other] == t->core[cpu]) {
-				seen = true;
-				break;
-			}
-		}
-		n += !seen;
-	}
+	for (core = 0; threads && core < t->size; core++)
+		n += threads[core] > 0;
+	free(threads);
 	return n;
 }
 
 static int most_threads(const struct topology *t, const struct cpulist *cpus)
 {
-	int cpu, other, most = 0;
+	int *threads = threads_per_core(t, cpus, -1), core, most = 0;
 
-	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1)) {
-		int n = 0;
-
-		for (other = cpulist_next(cpus, 0); other >= 0;
-		     other = cpulist_next(cpus, other + 1))
-			n += t->core[other] == t->core[cpu];
-		if (n > most)
-			most = n;
-	}
+	for (core = 0; threads && core < t->size; core++)
+		if (threads[core] > most)
+			most = threads[core];
+	free(threads);
 	return most;
 }
 
