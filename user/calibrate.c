@@ -524,3 +524,52 @@ int calibrate_from_json(struct amz_calibration *c, json_object *o, struct amz_er
 		return -1;
 	return 0;
 }
+
+json_object *calibrate_host_profile(const char *name, const struct amz_host *h,
+				    const struct amz_calibration *c)
+{
+	json_object *doc = profile_new(PROFILE_HOST, name);
+	char fingerprint[1024];
+
+	host_fingerprint(h, fingerprint, sizeof(fingerprint));
+	json_object_object_add(doc, "fingerprint", json_object_new_string(fingerprint));
+	json_object_object_add(doc, "host", host_to_json(h));
+	json_object_object_add(doc, "calibration", calibrate_to_json(c));
+	return doc;
+}
+
+static int check_fingerprint(json_object *doc, const struct amz_host *now, const char *path,
+			     struct amz_err *err)
+{
+	json_object *v = child(doc, "fingerprint");
+	char current[1024];
+
+	host_fingerprint(now, current, sizeof(current));
+	if (!v || !json_object_is_type(v, json_type_string))
+		return amz_fail(err, EINVAL, "%s has no host fingerprint; it was not used", path);
+	if (strcmp(json_object_get_string(v), current) != 0)
+		return amz_fail(
+			err, ESTALE,
+			"%s was made on another host or under other limits (%s, now %s); it "
+			"was not used",
+			path, json_object_get_string(v), current);
+	return 0;
+}
+
+int calibrate_load(struct profile_store *s, const char *name, const struct amz_host *now,
+		   struct amz_calibration *c, struct amz_err *err)
+{
+	json_object *doc;
+	char path[4096];
+	int r;
+
+	if (profile_load(s, name, PROFILE_HOST, &doc, err) < 0)
+		return -1;
+	profile_path(s, name, path, sizeof(path));
+
+	r = check_fingerprint(doc, now, path, err);
+	if (!r && calibrate_from_json(c, child(doc, "calibration"), err) < 0)
+		r = in_field(err, path);
+	json_object_put(doc);
+	return r;
+}

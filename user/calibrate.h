@@ -9,6 +9,8 @@
 
 #include <json-c/json.h>
 
+#include "host.h"
+#include "profile.h"
 #include "util.h"
 
 struct tracer;
@@ -97,5 +99,15 @@ json_object *calibrate_to_json(const struct amz_calibration *c);
 /* Reads a saved calibration back, refusing missing, negative, non-finite or absurd figures
  * with a sentence naming the field. */
 int calibrate_from_json(struct amz_calibration *c, json_object *o, struct amz_err *err);
+
+/* Builds the host profile document: the host as detected, its fingerprint, the calibration. */
+json_object *calibrate_host_profile(const char *name, const struct amz_host *h,
+				    const struct amz_calibration *c);
+
+/* The calibration of the host profile NAME, used only when it was made on this host as it is
+ * now (same fingerprint: kernel, CPU, topology, limits). Returns 0, or -1 with a sentence: no
+ * such profile, damaged, another schema, or made on another host or under other limits. */
+int calibrate_load(struct profile_store *s, const char *name, const struct amz_host *now,
+		   struct amz_calibration *c, struct amz_err *err);
 
 #endif

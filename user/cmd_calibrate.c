@@ -107,7 +107,6 @@ static void show_progress(const char *probe, int index, int total, void *ctx)
 static int save_profile(const struct calibrate_opts *o, const struct amz_host *h,
 			const struct amz_calibration *c)
 {
-	char fingerprint[1024];
 	struct profile_store s;
 	struct amz_err err = {0};
 	json_object *doc;
@@ -117,11 +116,7 @@ static int save_profile(const struct calibrate_opts *o, const struct amz_host *h
 		cli_error("%s", err.msg);
 		return CLI_EXIT_FAILED;
 	}
-	doc = profile_new(PROFILE_HOST, o->name);
-	host_fingerprint(h, fingerprint, sizeof(fingerprint));
-	json_object_object_add(doc, "fingerprint", json_object_new_string(fingerprint));
-	json_object_object_add(doc, "host", host_to_json(h));
-	json_object_object_add(doc, "calibration", calibrate_to_json(c));
+	doc = calibrate_host_profile(o->name, h, c);
 	r = profile_save(&s, o->name, doc, &err);
 	if (r < 0)
 		cli_error("%s", err.msg);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -206,6 +207,104 @@ static void test_absurd_figures_are_refused_by_name(void **state)
 	assert_refused("spawn_ns", "fork", NULL, "spawn_ns.fork is missing");
 }
 
+static void detect_fixture(struct amz_host *h, const char *name)
+{
+	struct host_opts o = {.no_env = true};
+	struct amz_err err = {0};
+	char root[512];
+
+	snprintf(root, sizeof(root), "%s/tests/fixtures/sysroot/%s", AMZ_SOURCE_DIR, name);
+	o.sysroot = root;
+	if (host_detect(h, &o, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+static void save_profile_for(struct profile_store *s, const char *fixture)
+{
+	struct amz_host h;
+	struct amz_err err = {0};
+	json_object *doc;
+
+	detect_fixture(&h, fixture);
+	doc = calibrate_host_profile("host", &h, &quick);
+	assert_int_equal(profile_save(s, "host", doc, &err), 0);
+	json_object_put(doc);
+	host_free(&h);
+}
+
+static void open_temp_store(struct profile_store *s, char *dir, size_t len)
+{
+	struct amz_err err = {0};
+
+	snprintf(dir, len, "/tmp/amz-calib-load-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(profile_store_open(s, dir, &err), 0);
+}
+
+static void remove_store(struct profile_store *s, const char *dir)
+{
+	char cmd[128];
+
+	profile_store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_profile_of_this_host_is_used(void **state)
+{
+	struct profile_store s;
+	struct amz_calibration back;
+	struct amz_host now;
+	struct amz_err err = {0};
+	char dir[64];
+
+	(void)state;
+	open_temp_store(&s, dir, sizeof(dir));
+	save_profile_for(&s, "v2-host");
+	detect_fixture(&now, "v2-host");
+	if (calibrate_load(&s, "host", &now, &back, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(back.fork.median == quick.fork.median);
+	host_free(&now);
+	remove_store(&s, dir);
+}
+
+static void test_profile_of_another_host_is_not_used(void **state)
+{
+	struct profile_store s;
+	struct amz_calibration back;
+	struct amz_host now;
+	struct amz_err err = {0};
+	char dir[64];
+
+	(void)state;
+	open_temp_store(&s, dir, sizeof(dir));
+	save_profile_for(&s, "v2-host");
+	detect_fixture(&now, "docker-v1-quota-1.5");
+	assert_int_equal(calibrate_load(&s, "host", &now, &back, &err), -1);
+	assert_non_null(strstr(err.msg, "another host or under other limits"));
+	assert_non_null(strstr(err.msg, "host.json.gz"));
+	host_free(&now);
+	remove_store(&s, dir);
+}
+
+static void test_missing_host_profile_is_reported(void **state)
+{
+	struct profile_store s;
+	struct amz_calibration back;
+	struct amz_host now;
+	struct amz_err err = {0};
+	char dir[64];
+
+	(void)state;
+	open_temp_store(&s, dir, sizeof(dir));
+	detect_fixture(&now, "v2-host");
+	assert_int_equal(calibrate_load(&s, "host", &now, &back, &err), -1);
+	assert_non_null(strstr(err.msg, "no profile named 'host'"));
+	host_free(&now);
+	remove_store(&s, dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +319,9 @@ int main(void)
 		cmocka_unit_test(test_json_round_trip_is_exact),
 		cmocka_unit_test(test_json_has_the_documented_keys),
 		cmocka_unit_test(test_absurd_figures_are_refused_by_name),
+		cmocka_unit_test(test_profile_of_this_host_is_used),
+		cmocka_unit_test(test_profile_of_another_host_is_not_used),
+		cmocka_unit_test(test_missing_host_profile_is_reported),
 	};
 
 	return cmocka_run_group_tests_name("calibrate", tests, calibrate_once, NULL);
