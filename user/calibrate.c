@@ -557,7 +557,7 @@ static int check_fingerprint(json_object *doc, const struct amz_host *now, const
 }
 
 int calibrate_load(struct profile_store *s, const char *name, const struct amz_host *now,
-		   struct amz_calibration *c, struct amz_err *err)
+		   struct amz_calibration *c, time_t *made, struct amz_err *err)
 {
 	json_object *doc;
 	char path[4096];
@@ -570,6 +570,10 @@ int calibrate_load(struct profile_store *s, const char *name, const struct amz_h
 	r = check_fingerprint(doc, now, path, err);
 	if (!r && calibrate_from_json(c, child(doc, "calibration"), err) < 0)
 		r = in_field(err, path);
+	if (!r && made)
+		*made = child(doc, "created_unix")
+				? json_object_get_int64(child(doc, "created_unix"))
+				: 0;
 	json_object_put(doc);
 	return r;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -108,6 +109,6 @@ json_object *calibrate_host_profile(const char *name, const struct amz_host *h,
  * now (same fingerprint: kernel, CPU, topology, limits). Returns 0, or -1 with a sentence: no
  * such profile, damaged, another schema, or made on another host or under other limits. */
 int calibrate_load(struct profile_store *s, const char *name, const struct amz_host *now,
-		   struct amz_calibration *c, struct amz_err *err);
+		   struct amz_calibration *c, time_t *made, struct amz_err *err);
 
 #endif

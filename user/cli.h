@@ -30,5 +30,6 @@ int cmd_rm(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_host(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

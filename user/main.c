@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{"show", cmd_show, "show a saved profile (--json: the whole document)"},
 	{"diff", cmd_diff, "compare two saved profiles side by side, with ratios"},
 	{"rm", cmd_rm, "remove saved profiles"},
+	{"export", cmd_export, "write host limits, calibration and recommendations for Prometheus"},
 };
 
 static void print_help(FILE *f)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,4 +125,46 @@ uint64_t amz_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int open_temp_beside(const char *path, char *temp, size_t len)
+{
+	int fd;
+
+	snprintf(temp, len, "%s.tmp-XXXXXX", path);
+	fd = mkstemp(temp);
+	if (fd >= 0)
+		fchmod(fd, 0644);
+	return fd;
+}
+
+int amz_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx,
+		     struct amz_err *err)
+{
+	char temp[4096];
+	int fd = open_temp_beside(path, temp, sizeof(temp)), e = 0;
+	FILE *f;
+
+	if (fd < 0)
+		return amz_fail(err, errno, "cannot write %s: %s", path, amz_reason(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		e = errno;
+		close(fd);
+	} else {
+		if (write(f, ctx) < 0 || fflush(f) != 0 || ferror(f))
+			e = errno ? errno : EIO;
+		if (!e && fsync(fileno(f)) < 0)
+			e = errno;
+		if (fclose(f) != 0 && !e)
+			e = errno;
+	}
+	if (!e && rename(temp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(temp);
+		return amz_fail(err, e, "cannot write %s: %s; the previous file, if any, is intact",
+				path, amz_reason(e));
+	}
+	return 0;
 }

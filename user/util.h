@@ -4,6 +4,7 @@
 #define AMZ_UTIL_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,10 @@ int amz_log_enabled(enum amz_log_level level);
 int amz_read_file(const char *path, char **out, size_t *len);
 
 uint64_t amz_now_ns(void);
+
+/* Writes a file atomically: WRITE fills a temporary file beside PATH, which is then synced and
+ * renamed over PATH, so that a reader sees the old file or the new one, never a part. */
+int amz_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx,
+		     struct amz_err *err);
 
 #endif

@@ -262,7 +262,7 @@ static void test_profile_of_this_host_is_used(void **state)
 	open_temp_store(&s, dir, sizeof(dir));
 	save_profile_for(&s, "v2-host");
 	detect_fixture(&now, "v2-host");
-	if (calibrate_load(&s, "host", &now, &back, &err) < 0)
+	if (calibrate_load(&s, "host", &now, &back, NULL, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(back.fork.median == quick.fork.median);
 	host_free(&now);
@@ -281,7 +281,7 @@ static void test_profile_of_another_host_is_not_used(void **state)
 	open_temp_store(&s, dir, sizeof(dir));
 	save_profile_for(&s, "v2-host");
 	detect_fixture(&now, "docker-v1-quota-1.5");
-	assert_int_equal(calibrate_load(&s, "host", &now, &back, &err), -1);
+	assert_int_equal(calibrate_load(&s, "host", &now, &back, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "another host or under other limits"));
 	assert_non_null(strstr(err.msg, "host.json.gz"));
 	host_free(&now);
@@ -299,7 +299,7 @@ static void test_missing_host_profile_is_reported(void **state)
 	(void)state;
 	open_temp_store(&s, dir, sizeof(dir));
 	detect_fixture(&now, "v2-host");
-	assert_int_equal(calibrate_load(&s, "host", &now, &back, &err), -1);
+	assert_int_equal(calibrate_load(&s, "host", &now, &back, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "no profile named 'host'"));
 	host_free(&now);
 	remove_store(&s, dir);
