@@ -98,7 +98,8 @@ enum amz_status_code {
 	/* The stream's source returned fn_error. Every item read before was processed and handed
 	 * to the sink. */
 	AMZ_ERR_SOURCE = 4,
-	/* The stream's sink returned fn_error; no further results were handed to it. */
+	/* The stream's sink returned fn_error; the results of that call do not count as done,
+	 * and no further results were handed to it. */
 	AMZ_ERR_SINK = 5,
 	/* The system refused a resource (memory, a mapping, a process, a thread): sys_errno. */
 	AMZ_ERR_SYSTEM = 6,

@@ -2,6 +2,7 @@
  * of a process pool) and the caller's side of a map: publishing it, and waiting for it while
  * watching for workers that die. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -88,23 +89,33 @@ static void worker_process(struct amz_pool *p, size_t id, pid_t parent)
 	if (getppid() != parent)
 		_exit(0);
 
+	/* The worker's copy of the caller's pool record is of no use to it past its own view. */
 	init_view(p, &w, id);
+	free(p->pids);
+	free(p->watch_fds);
+	free(p);
+
 	pool_worker_main(&w);
 	_exit(0);
 }
 
-static int fork_worker(struct amz_pool *p, size_t id, struct amz_map_status *st)
+/* The caller learns that a worker ended from a pidfd, or where the kernel or a sandbox has
+ * none (before Linux 5.3, under valgrind), from a pipe whose only write end the worker holds:
+ * it hangs up when the worker ends. */
+static bool have_pidfds(void)
 {
-	pid_t parent = getpid(), pid;
-	int fd;
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 
-	pid = fork();
-	if (pid < 0)
-		return pool_status_system(st, errno, "cannot fork the pool's worker processes");
-	if (pid == 0)
-		worker_process(p, id, parent);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
 
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+static int watch_by_pidfd(struct amz_pool *p, size_t id, pid_t pid, struct amz_map_status *st)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
 	if (fd < 0) {
 		int err = errno;
 
@@ -112,8 +123,41 @@ static int fork_worker(struct amz_pool *p, size_t id, struct amz_map_status *st)
 		waitpid(pid, NULL, 0);
 		return pool_status_system(st, err, "cannot watch the pool's worker processes");
 	}
+	p->watch_fds[id] = fd;
+	return 0;
+}
+
+static int fork_worker(struct amz_pool *p, size_t id, struct amz_map_status *st)
+{
+	int hangup[2] = {-1, -1};
+	pid_t parent = getpid(), pid;
+
+	if (p->watch_pipes && pipe2(hangup, O_CLOEXEC) < 0)
+		return pool_status_system(st, errno, "cannot watch the pool's worker processes");
+
+	pid = fork();
+	if (pid < 0) {
+		int err = errno;
+
+		if (p->watch_pipes) {
+			close(hangup[0]);
+			close(hangup[1]);
+		}
+		return pool_status_system(st, err, "cannot fork the pool's worker processes");
+	}
+	if (pid == 0) {
+		if (p->watch_pipes)
+			close(hangup[0]);
+		worker_process(p, id, parent);
+	}
+
+	if (!p->watch_pipes && watch_by_pidfd(p, id, pid, st) < 0)
+		return -1;
+	if (p->watch_pipes) {
+		close(hangup[1]);
+		p->watch_fds[id] = hangup[0];
+	}
 	p->pids[id] = pid;
-	p->pidfds[id] = fd;
 	p->started++;
 	return 0;
 }
@@ -123,12 +167,13 @@ static int start_processes(struct amz_pool *p, uint64_t data_bytes, struct amz_m
 	size_t i;
 
 	p->pids = calloc(p->workers, sizeof(*p->pids));
-	p->pidfds = malloc(p->workers * sizeof(*p->pidfds));
-	if (!p->pids || !p->pidfds)
+	p->watch_fds = malloc(p->workers * sizeof(*p->watch_fds));
+	if (!p->pids || !p->watch_fds)
 		return pool_status_system(st, ENOMEM, "cannot allocate the pool's processes");
 	for (i = 0; i < p->workers; i++)
-		p->pidfds[i] = -1;
+		p->watch_fds[i] = -1;
 
+	p->watch_pipes = !have_pidfds();
 	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (p->efd < 0)
 		return pool_status_system(st, errno, "cannot make the pool's eventfd");
@@ -185,11 +230,11 @@ static void end_workers(struct amz_pool *p)
 			pthread_join(p->threads[i], NULL);
 			continue;
 		}
-		if (p->pidfds[i] < 0)
+		if (p->watch_fds[i] < 0)
 			continue;
 		while (waitpid(p->pids[i], NULL, 0) < 0 && errno == EINTR)
 			;
-		close(p->pidfds[i]);
+		close(p->watch_fds[i]);
 	}
 }
 
@@ -211,7 +256,7 @@ void pool_destroy(struct amz_pool *p)
 	free(p->threads);
 	free(p->views);
 	free(p->pids);
-	free(p->pidfds);
+	free(p->watch_fds);
 	free(p);
 }
 
@@ -299,13 +344,17 @@ static void reap(struct amz_pool *p, size_t i)
 	int status = 0;
 	pid_t r;
 
-	do {
+	/* A pipe also hangs up when a live worker closes its descriptors: such a worker is taken
+	 * for dead, and killed, so that waiting for it cannot hang. */
+	r = p->watch_pipes ? waitpid(p->pids[i], &status, WNOHANG) : 0;
+	if (r == 0 && p->watch_pipes)
+		kill(p->pids[i], SIGKILL);
+	while (r == 0 || (r < 0 && errno == EINTR))
 		r = waitpid(p->pids[i], &status, 0);
-	} while (r < 0 && errno == EINTR);
 
 	record_death(p, i, status, r == p->pids[i]);
-	close(p->pidfds[i]);
-	p->pidfds[i] = -1;
+	close(p->watch_fds[i]);
+	p->watch_fds[i] = -1;
 	p->broken = true;
 	pool_stop(p->ctl, true);
 	amz_log(AMZ_LOG_INFO, "pool: worker %zu (pid %d) ended during a map", i, (int)p->pids[i]);
@@ -329,10 +378,10 @@ static void poll_workers(struct amz_pool *p)
 
 	fds[0] = (struct pollfd){.fd = p->efd, .events = POLLIN};
 	for (i = 0; i < p->started; i++) {
-		if (p->pidfds[i] < 0)
+		if (p->watch_fds[i] < 0)
 			continue;
 		who[n] = i;
-		fds[n++] = (struct pollfd){.fd = p->pidfds[i], .events = POLLIN};
+		fds[n++] = (struct pollfd){.fd = p->watch_fds[i], .events = POLLIN};
 	}
 
 	if (poll(fds, n, -1) < 0)
@@ -386,7 +435,7 @@ bool pool_all_finished(struct amz_pool *p, uint64_t unused)
 
 	/* A dead worker never counts itself out: look at the living ones. */
 	for (i = 0; i < p->workers; i++) {
-		if (p->pidfds[i] >= 0 && atomic_load(&c->slots[i].done_gen) != p->gen)
+		if (p->watch_fds[i] >= 0 && atomic_load(&c->slots[i].done_gen) != p->gen)
 			return false;
 	}
 	return true;

@@ -155,7 +155,8 @@ struct amz_pool {
 	size_t started; /* threads or processes started so far */
 
 	pid_t *pids;
-	int *pidfds; /* -1 once the worker was reaped */
+	int *watch_fds;	  /* readable once the worker ended; -1 once it was reaped */
+	bool watch_pipes; /* watch_fds are pipes, not pidfds */
 	int efd;
 	int memfd;
 	char *data;

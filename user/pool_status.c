@@ -60,7 +60,7 @@ int pool_status_broken(struct amz_map_status *st, const struct amz_pool *p)
 
 static bool ended(const struct amz_pool *p, size_t i)
 {
-	return p->kind == AMZ_PROCESSES && p->pidfds[i] < 0;
+	return p->kind == AMZ_PROCESSES && p->watch_fds[i] < 0;
 }
 
 /* The chunk worker i failed in this map, if any: fn failed in it, or the worker died in it. */

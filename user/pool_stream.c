@@ -189,9 +189,9 @@ static bool sink_next_window(struct stream_run *r)
 
 static void report_sink_failure(const struct stream_run *r, struct amz_map_status *st)
 {
-	memset(st, 0, sizeof(*st));
 	st->code = AMZ_ERR_SINK;
 	st->fn_error = r->sink_rc;
+	st->item = st->chunk_first = st->chunk_count = 0;
 	snprintf(st->msg, sizeof(st->msg),
 		 "the sink returned %d for results %zu to %zu; the map stopped after %zu "
 		 "results went to the sink",
