@@ -108,11 +108,19 @@ define pkgconfig_file
 		amorsize.pc.in > $(1)
 endef
 
-# Example workloads, built on the library.
-$(BUILD)/workloads/%: tools/workloads/%.c $(STATIC_LIB)
+# Example workloads, built on the library. Sanitized, they keep ASan and UBSan but not
+# LeakSanitizer, whose exit-time check runs in a task of its own that tracing would count.
+WORKLOAD_SAN_OBJ := $(if $(SAN_FLAGS),$(BUILD)/obj/workload_san_options.o)
+
+$(BUILD)/obj/workload_san_options.o:
+	$(Q)mkdir -p $(@D)
+	$(Q)printf 'const char *__asan_default_options(void);\nconst char *%s\n{\n\treturn "%s";\n}\n' \
+		'__asan_default_options(void)' 'detect_leaks=0' | $(CC) -x c -c -o $@ -
+
+$(BUILD)/workloads/%: tools/workloads/%.c $(wildcard tools/workloads/*.h) $(STATIC_LIB) $(WORKLOAD_SAN_OBJ)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(WORKLOAD_SAN_OBJ) $(STATIC_LIB) $(LIBS)
 
 # Tests: cmocka programs linked against the static library and the test helpers.
 $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
