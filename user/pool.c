@@ -102,6 +102,8 @@ static void worker_process(struct amz_pool *p, size_t id, pid_t parent)
 /* The caller learns that a worker ended from a pidfd, or where the kernel or a sandbox has
  * none (before Linux 5.3, under valgrind), from a pipe whose only write end the worker holds:
  * it hangs up when the worker ends. */
+bool pool_watch_by_pipes;
+
 static bool have_pidfds(void)
 {
 	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -173,7 +175,7 @@ static int start_processes(struct amz_pool *p, uint64_t data_bytes, struct amz_m
 	for (i = 0; i < p->workers; i++)
 		p->watch_fds[i] = -1;
 
-	p->watch_pipes = !have_pidfds();
+	p->watch_pipes = pool_watch_by_pipes || !have_pidfds();
 	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (p->efd < 0)
 		return pool_status_system(st, errno, "cannot make the pool's eventfd");

@@ -166,6 +166,11 @@ struct amz_pool {
 };
 
 /* pool.c: the pool's life, and the caller's side of a map. */
+
+/* Watch worker processes through pipes even where pidfds exist, as on kernels before 5.3:
+ * set by tests, so that the fallback is exercised on every kernel. */
+extern bool pool_watch_by_pipes;
+
 struct amz_pool *pool_create(const struct amz_map_opts *o, bool one_shot, uint64_t data_bytes,
 			     struct amz_map_status *st);
 void pool_destroy(struct amz_pool *p);

@@ -8,6 +8,7 @@
 
 #include "amorsize.h"
 #include "items.h"
+#include "pool.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -168,6 +169,30 @@ static void test_worker_killed_between_maps_is_reported(void **state)
 	amz_pool_free(p);
 }
 
+static void test_worker_death_is_seen_without_pidfds(void **state)
+{
+	struct amz_map_opts o = {.workers = 3, .chunksize = 8, .kind = AMZ_PROCESSES};
+	struct amz_map_status st;
+	struct amz_pool *p;
+
+	(void)state;
+	pool_watch_by_pipes = true;
+	p = amz_pool_new(&o, &st);
+	assert_non_null(p);
+	test_items_reset(&items, 1000);
+	assert_int_equal(pool_map_items(p, 1000, &o, &st), 0);
+	test_items_assert_done(&items, 1000, "watched through pipes");
+
+	test_items_reset(&items, 1000);
+	test_items_fail(&items, 100, TEST_FAIL_KILL);
+	assert_int_equal(pool_map_items(p, 1000, &o, &st), -1);
+	assert_int_equal(st.code, AMZ_ERR_WORKER);
+	assert_int_equal(st.signal, SIGKILL);
+	assert_non_null(strstr(st.msg, "while running the chunk of items 96 to 103"));
+	amz_pool_free(p);
+	pool_watch_by_pipes = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_pool_of_processes_survives_fn_error),
 		cmocka_unit_test(test_pool_that_lost_a_worker_runs_no_more_maps),
 		cmocka_unit_test(test_worker_killed_between_maps_is_reported),
+		cmocka_unit_test(test_worker_death_is_seen_without_pidfds),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
