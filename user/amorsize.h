@@ -45,7 +45,9 @@ AMZ_API void amz_set_logger(amz_log_fn fn, enum amz_log_level max_level, void *c
  *     caller's process;
  *   - the workers end with the thread that forked them (they hold PR_SET_PDEATHSIG).
  * Threads share everything with the caller; fn must then be safe to call concurrently. The
- * calling thread only waits: it runs no items itself.
+ * calling thread is one of a map's n workers, beside n - 1 threads (a pool keeps n threads, one
+ * of which sits maps out); in a stream it reads the source and feeds the sink while n threads
+ * process the items.
  *
  * Every function returns 0 on success and -1 on failure, and fills the status, when one is
  * given, in both cases. Nothing is printed. */

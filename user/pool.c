@@ -26,7 +26,8 @@ static int alloc_ctl(struct amz_pool *p, struct amz_map_status *st)
 	int flags = MAP_ANONYMOUS | (is_processes(p) ? MAP_SHARED : MAP_PRIVATE);
 	void *m;
 
-	p->ctl_bytes = sizeof(struct pool_ctl) + p->workers * sizeof(struct pool_slot);
+	p->n_slots = p->tasks + (is_processes(p) ? 0 : 1);
+	p->ctl_bytes = sizeof(struct pool_ctl) + p->n_slots * sizeof(struct pool_slot);
 	m = mmap(NULL, p->ctl_bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (m == MAP_FAILED)
 		return pool_status_system(st, errno, "cannot map the pool's control block");
@@ -39,6 +40,7 @@ static void init_view(struct amz_pool *p, struct pool_worker *w, size_t id)
 	memset(w, 0, sizeof(*w));
 	w->ctl = p->ctl;
 	w->slot = &p->ctl->slots[id];
+	w->id = (uint32_t)id;
 	w->process = is_processes(p);
 	w->efd = p->efd;
 	w->memfd = p->memfd;
@@ -57,8 +59,9 @@ static int start_threads(struct amz_pool *p, struct amz_map_status *st)
 	sigset_t all, old;
 	int err = 0;
 
-	p->threads = calloc(p->workers, sizeof(*p->threads));
-	p->views = calloc(p->workers, sizeof(*p->views));
+	init_view(p, &p->caller, p->tasks);
+	p->threads = calloc(p->tasks + 1, sizeof(*p->threads));
+	p->views = calloc(p->tasks + 1, sizeof(*p->views));
 	if (!p->threads || !p->views)
 		return pool_status_system(st, ENOMEM, "cannot allocate the pool's threads");
 
@@ -66,7 +69,7 @@ static int start_threads(struct amz_pool *p, struct amz_map_status *st)
 	 * threads, as they did before the pool existed. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (; p->started < p->workers; p->started++) {
+	for (; p->started < p->tasks; p->started++) {
 		init_view(p, &p->views[p->started], p->started);
 		err = pthread_create(&p->threads[p->started], NULL, thread_main,
 				     &p->views[p->started]);
@@ -168,11 +171,11 @@ static int start_processes(struct amz_pool *p, uint64_t data_bytes, struct amz_m
 {
 	size_t i;
 
-	p->pids = calloc(p->workers, sizeof(*p->pids));
-	p->watch_fds = malloc(p->workers * sizeof(*p->watch_fds));
+	p->pids = calloc(p->tasks, sizeof(*p->pids));
+	p->watch_fds = malloc(p->tasks * sizeof(*p->watch_fds));
 	if (!p->pids || !p->watch_fds)
 		return pool_status_system(st, ENOMEM, "cannot allocate the pool's processes");
-	for (i = 0; i < p->workers; i++)
+	for (i = 0; i < p->tasks; i++)
 		p->watch_fds[i] = -1;
 
 	p->watch_pipes = pool_watch_by_pipes || !have_pidfds();
@@ -185,15 +188,15 @@ static int start_processes(struct amz_pool *p, uint64_t data_bytes, struct amz_m
 	if (pool_reserve_data(p, data_bytes, st) < 0)
 		return -1;
 
-	for (i = 0; i < p->workers; i++) {
+	for (i = 0; i < p->tasks; i++) {
 		if (fork_worker(p, i, st) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-struct amz_pool *pool_create(const struct amz_map_opts *o, bool one_shot, uint64_t data_bytes,
-			     struct amz_map_status *st)
+struct amz_pool *pool_create(const struct amz_map_opts *o, size_t tasks, bool one_shot,
+			     uint64_t data_bytes, struct amz_map_status *st)
 {
 	struct amz_pool *p = calloc(1, sizeof(*p));
 	int rc;
@@ -204,6 +207,7 @@ struct amz_pool *pool_create(const struct amz_map_opts *o, bool one_shot, uint64
 	}
 	p->kind = o->kind;
 	p->workers = o->workers;
+	p->tasks = tasks;
 	p->one_shot = one_shot;
 	p->efd = p->memfd = -1;
 
@@ -214,7 +218,7 @@ struct amz_pool *pool_create(const struct amz_map_opts *o, bool one_shot, uint64
 		pool_destroy(p);
 		return NULL;
 	}
-	amz_log(AMZ_LOG_DEBUG, "pool: started %zu worker %s", p->workers,
+	amz_log(AMZ_LOG_DEBUG, "pool: started %zu worker %s", p->tasks,
 		is_processes(p) ? "processes" : "threads");
 	return p;
 }
@@ -305,11 +309,11 @@ void pool_publish(struct amz_pool *p, const struct pool_job *job)
 	size_t i;
 
 	c->job = *job;
-	for (i = 0; i < p->workers; i++)
+	for (i = 0; i < p->n_slots; i++)
 		reset_slot(&c->slots[i]);
 	atomic_store_explicit(&c->next_chunk, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->stop, 0, memory_order_relaxed);
-	atomic_store_explicit(&c->active, (uint32_t)p->workers, memory_order_relaxed);
+	atomic_store_explicit(&c->active, job->runners, memory_order_relaxed);
 	atomic_store_explicit(&c->end, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->closed, 0, memory_order_relaxed);
 	for (i = 0; i < 2; i++) {
@@ -436,7 +440,7 @@ bool pool_all_finished(struct amz_pool *p, uint64_t unused)
 		return false;
 
 	/* A dead worker never counts itself out: look at the living ones. */
-	for (i = 0; i < p->workers; i++) {
+	for (i = 0; i < c->job.runners; i++) {
 		if (p->watch_fds[i] >= 0 && atomic_load(&c->slots[i].done_gen) != p->gen)
 			return false;
 	}

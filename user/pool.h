@@ -15,9 +15,12 @@
  * the items left once chunks are at their minimum size. */
 #define POOL_MAX_ROUNDS 68
 
-/* Busy-wait iterations before sleeping on a futex: long enough to catch the next map or the
- * end of a short one without a wakeup, short enough not to steal much from the workers. */
-#define POOL_SPIN 2000
+/* Busy-wait iterations (a few microseconds) before sleeping on a futex: enough to catch a map
+ * that follows at once, short enough that spinning tasks steal little from working ones when
+ * there are as many workers as CPUs. Spins of 50 us cost 200 us per map on a busy 2-CPU host,
+ * and between maps they made process pools slower without making thread pools reliably
+ * faster. */
+#define POOL_SPIN 100
 
 struct pool_round {
 	uint64_t first_chunk; /* index of the round's first chunk */
@@ -57,11 +60,14 @@ enum pool_mode {
 	POOL_STREAM,
 };
 
-/* One map, as the caller publishes it before bumping ctl->gen. Items and results are either
+/* One map, as the caller publishes it before bumping ctl->gen. Pool tasks (threads or
+ * processes) whose index is below `runners` take part; with threads, the calling thread also
+ * runs a map's chunks, so one pool thread sits maps out. Items and results are either
  * at an address in the caller's memory (threads, or processes forked for this very map) or
  * at an offset into the shared data area. */
 struct pool_job {
 	enum pool_mode mode;
+	uint32_t runners;
 	amz_fn fn;
 	void *ctx;
 	uint64_t in_size;
@@ -124,6 +130,7 @@ struct pool_ctl {
 struct pool_worker {
 	struct pool_ctl *ctl;
 	struct pool_slot *slot;
+	uint32_t id;
 	bool process;
 	int efd;
 	int memfd;
@@ -143,16 +150,19 @@ struct pool_death {
 
 struct amz_pool {
 	enum amz_worker_kind kind;
-	size_t workers;
-	bool one_shot; /* started for one map: the workers see the caller's memory as of now */
-	bool broken;   /* a worker ended: no more maps */
+	size_t workers; /* n, as asked for */
+	size_t tasks;	/* threads or processes the pool starts: n, or n - 1 for a thread map */
+	size_t n_slots; /* tasks, and with threads one more for the calling thread */
+	bool one_shot;	/* started for one map: the workers see the caller's memory as of now */
+	bool broken;	/* a worker ended: no more maps */
 	uint32_t gen;
 	struct pool_ctl *ctl;
 	size_t ctl_bytes;
 
 	pthread_t *threads;
 	struct pool_worker *views;
-	size_t started; /* threads or processes started so far */
+	struct pool_worker caller; /* threads: the calling thread's view, slot `tasks` */
+	size_t started;		   /* threads or processes started so far */
 
 	pid_t *pids;
 	int *watch_fds;	  /* readable once the worker ended; -1 once it was reaped */
@@ -171,8 +181,8 @@ struct amz_pool {
  * set by tests, so that the fallback is exercised on every kernel. */
 extern bool pool_watch_by_pipes;
 
-struct amz_pool *pool_create(const struct amz_map_opts *o, bool one_shot, uint64_t data_bytes,
-			     struct amz_map_status *st);
+struct amz_pool *pool_create(const struct amz_map_opts *o, size_t tasks, bool one_shot,
+			     uint64_t data_bytes, struct amz_map_status *st);
 void pool_destroy(struct amz_pool *p);
 int pool_reserve_data(struct amz_pool *p, uint64_t bytes, struct amz_map_status *st);
 void pool_publish(struct amz_pool *p, const struct pool_job *job);
@@ -196,6 +206,9 @@ int pool_check_pool(const struct amz_pool *p, const struct amz_map_opts *o,
 
 /* pool_worker.c */
 void pool_worker_main(struct pool_worker *w);
+
+/* The calling thread runs chunks of the current map alongside a thread pool's workers. */
+void pool_worker_take_part(struct pool_worker *w);
 void pool_notify_caller(struct pool_worker *w);
 void pool_wake_stream(struct pool_ctl *c, bool shared);
 
@@ -218,7 +231,7 @@ int pool_status_gather(struct amz_pool *p, uint64_t handed_end, uint64_t total, 
 		       struct amz_map_status *st);
 
 /* The chunks that failed in this map (fn failed in them, or a worker died in them), in order,
- * into out (room for one per worker); returns how many. */
+ * into out (room for one per slot); returns how many. */
 size_t pool_failed_chunks(const struct amz_pool *p, struct pool_chunk *out);
 
 #endif

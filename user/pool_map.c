@@ -160,7 +160,7 @@ static int place_items(struct amz_pool *p, const struct map_args *a, struct pool
 static void bring_back(struct amz_pool *p, const struct map_args *a, const struct pool_job *job,
 		       uint64_t handed)
 {
-	struct pool_chunk *failed = calloc(p->workers, sizeof(*failed));
+	struct pool_chunk *failed = calloc(p->n_slots, sizeof(*failed));
 	const char *res = p->data + job->out_at;
 	size_t n_failed = failed ? pool_failed_chunks(p, failed) : 0, i;
 	uint64_t from = 0, sz = a->out_size;
@@ -192,7 +192,12 @@ static int run_map(struct amz_pool *p, const struct map_args *a, const struct am
 	if (place_items(p, a, &job, st) < 0)
 		return -1;
 
+	/* With threads the caller is one of the n workers, as in OpenMP: it starts at once and
+	 * seldom needs waking at the end. */
+	job.runners = (uint32_t)(p->kind == AMZ_THREADS ? p->workers - 1 : p->tasks);
 	pool_publish(p, &job);
+	if (p->kind == AMZ_THREADS)
+		pool_worker_take_part(&p->caller);
 	pool_wait(p, pool_all_finished, 0);
 
 	taken = atomic_load(&p->ctl->next_chunk);
@@ -224,7 +229,8 @@ int amz_map(amz_fn fn, void *ctx, const void *in, size_t in_size, void *out, siz
 	if (started.workers > sched.n_chunks)
 		started.workers = (size_t)sched.n_chunks;
 
-	p = pool_create(&started, true, o->kind == AMZ_PROCESSES ? n_items * out_size : 0, st);
+	p = pool_create(&started, started.workers - (o->kind == AMZ_THREADS), true,
+			o->kind == AMZ_PROCESSES ? n_items * out_size : 0, st);
 	if (!p)
 		return -1;
 	rc = run_map(p, &a, o, st);
@@ -238,7 +244,7 @@ struct amz_pool *amz_pool_new(const struct amz_map_opts *o, struct amz_map_statu
 
 	if (pool_check_opts(o, false, st) < 0)
 		return NULL;
-	p = pool_create(o, false, 0, st);
+	p = pool_create(o, o->workers, false, 0, st);
 	if (p)
 		pool_status_ok(st);
 	return p;

@@ -60,7 +60,7 @@ int pool_status_broken(struct amz_map_status *st, const struct amz_pool *p)
 
 static bool ended(const struct amz_pool *p, size_t i)
 {
-	return p->kind == AMZ_PROCESSES && p->watch_fds[i] < 0;
+	return p->kind == AMZ_PROCESSES && i < p->tasks && p->watch_fds[i] < 0;
 }
 
 /* The chunk worker i failed in this map, if any: fn failed in it, or the worker died in it. */
@@ -89,7 +89,7 @@ size_t pool_failed_chunks(const struct amz_pool *p, struct pool_chunk *out)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < p->workers; i++) {
+	for (i = 0; i < p->n_slots; i++) {
 		if (slot_failure(p, i, &out[n]))
 			n++;
 	}
@@ -103,7 +103,7 @@ static const struct pool_slot *first_fn_failure(const struct amz_pool *p)
 	const struct pool_slot *best = NULL;
 	size_t i;
 
-	for (i = 0; i < p->workers; i++) {
+	for (i = 0; i < p->n_slots; i++) {
 		const struct pool_slot *s = &p->ctl->slots[i];
 
 		if (!atomic_load_explicit(&s->fail_code, relaxed))
@@ -119,7 +119,7 @@ static int first_sys_errno(const struct amz_pool *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->workers; i++) {
+	for (i = 0; i < p->n_slots; i++) {
 		int e = atomic_load_explicit(&p->ctl->slots[i].sys_errno, relaxed);
 
 		if (e)
@@ -130,11 +130,11 @@ static int first_sys_errno(const struct amz_pool *p)
 
 static void count_done(const struct amz_pool *p, uint64_t handed_end, struct amz_map_status *st)
 {
-	struct pool_chunk *failed = calloc(p->workers, sizeof(*failed));
+	struct pool_chunk *failed = calloc(p->n_slots, sizeof(*failed));
 	size_t i;
 
 	st->done_prefix = handed_end;
-	for (i = 0; i < p->workers; i++) {
+	for (i = 0; i < p->n_slots; i++) {
 		const struct pool_slot *s = &p->ctl->slots[i];
 		uint64_t skipped = atomic_load_explicit(&s->skipped_first, relaxed);
 

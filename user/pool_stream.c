@@ -262,6 +262,7 @@ static int run_stream(struct amz_pool *p, amz_fn fn, void *ctx, const struct amz
 	if (choose_window(&r, p->workers, o->chunksize, st) < 0 || place_ring(&r, &job, st) < 0)
 		return -1;
 	job.window = r.window;
+	job.runners = (uint32_t)p->tasks;
 
 	pool_publish(p, &job);
 	fill_window(&r);
@@ -309,7 +310,7 @@ int amz_map_stream(amz_fn fn, void *ctx, const struct amz_stream *s, const struc
 	if (pool_check_opts(o, true, st) < 0 || check_stream(fn, s, o, st) < 0)
 		return -1;
 
-	p = pool_create(o, true, 0, st);
+	p = pool_create(o, o->workers, true, 0, st);
 	if (!p)
 		return -1;
 	rc = run_stream(p, fn, ctx, s, o, st);

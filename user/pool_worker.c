@@ -111,6 +111,13 @@ static void record_failure(struct pool_worker *w, const struct pool_chunk *ch, u
 	pool_stop(w->ctl, w->process);
 }
 
+/* Adds to a counter of the worker's own slot: it is the only writer, so no locked
+ * instruction is needed, only a store the caller can read whole. */
+static void add(_Atomic uint64_t *counter, uint64_t n)
+{
+	atomic_store_explicit(counter, atomic_load_explicit(counter, relaxed) + n, relaxed);
+}
+
 /* Runs one chunk whose first item and result are at in and out. 0, or -1 when fn failed. */
 static int run_chunk(struct pool_worker *w, const struct pool_job *job, const struct pool_chunk *ch,
 		     const char *in, char *out)
@@ -121,7 +128,7 @@ static int run_chunk(struct pool_worker *w, const struct pool_job *job, const st
 
 	atomic_store_explicit(&s->busy_first, ch->first, relaxed);
 	atomic_store_explicit(&s->busy_count, ch->count, relaxed);
-	atomic_fetch_add_explicit(&s->chunks, 1, relaxed);
+	add(&s->chunks, 1);
 
 	AMZ_CHUNK_BEGIN(ch->first, ch->count);
 	for (i = 0; i < ch->count; i++) {
@@ -141,7 +148,7 @@ static int run_chunk(struct pool_worker *w, const struct pool_job *job, const st
 	/* Counted before the chunk is cleared: a worker killed in between is reported as dying
 	 * in a chunk it had finished, which errs on the side of losing results, not inventing
 	 * them. */
-	atomic_fetch_add_explicit(&s->items, ch->count, relaxed);
+	add(&s->items, ch->count);
 	atomic_store_explicit(&s->busy_count, 0, relaxed);
 	return 0;
 }
@@ -253,6 +260,11 @@ static void finish_map(struct pool_worker *w, uint32_t gen)
 		pool_notify_caller(w);
 }
 
+void pool_worker_take_part(struct pool_worker *w)
+{
+	run_map(w, &w->ctl->job);
+}
+
 void pool_worker_main(struct pool_worker *w)
 {
 	struct pool_ctl *c = w->ctl;
@@ -263,6 +275,10 @@ void pool_worker_main(struct pool_worker *w)
 		gen = wait_for_map(w, gen);
 		if (atomic_load(&c->quit))
 			return;
+		if (w->id >= c->job.runners) {
+			atomic_store(&w->slot->done_gen, gen);
+			continue;
+		}
 
 		err = map_data(w);
 		if (err) {

@@ -294,6 +294,71 @@ static void test_exiting_worker_names_its_status(void **state)
 	assert_non_null(strstr(st.msg, "exited with status 3"));
 }
 
+static int record_task(const void *in, void *out, void *ctx)
+{
+	(void)in;
+	(void)ctx;
+	*(pid_t *)out = gettid();
+	return 0;
+}
+
+static size_t distinct_tasks(const pid_t *ids, size_t n)
+{
+	pid_t seen[64];
+	size_t i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < k && seen[j] != ids[i]; j++)
+			;
+		if (j == k && k < 64)
+			seen[k++] = ids[i];
+	}
+	return k;
+}
+
+static void test_single_thread_map_runs_on_the_calling_thread(void **state)
+{
+	struct amz_map_opts o = {.workers = 1, .chunksize = 3, .kind = AMZ_THREADS};
+	struct amz_map_status st;
+	pid_t ids[1000];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(amz_map(record_task, NULL, NULL, 0, ids, sizeof(*ids), 1000, &o, &st), 0);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(ids[i], gettid());
+}
+
+static void assert_at_most_n_tasks(enum amz_worker_kind kind)
+{
+	struct amz_map_opts o = {.workers = 3, .chunksize = 1, .kind = kind};
+	struct amz_map_status st;
+	static pid_t ids[20000];
+	struct amz_pool *p;
+
+	assert_int_equal(amz_map(record_task, NULL, NULL, 0, ids, sizeof(*ids), 20000, &o, &st), 0);
+	assert_true(distinct_tasks(ids, 20000) <= 3);
+
+	p = amz_pool_new(&o, &st);
+	assert_non_null(p);
+	assert_int_equal(
+		amz_pool_map(p, record_task, NULL, NULL, 0, ids, sizeof(*ids), 20000, &o, &st), 0);
+	assert_true(distinct_tasks(ids, 20000) <= 3);
+	amz_pool_free(p);
+}
+
+static void test_thread_map_runs_on_at_most_n_threads(void **state)
+{
+	(void)state;
+	assert_at_most_n_tasks(AMZ_THREADS);
+}
+
+static void test_process_map_runs_in_at_most_n_processes(void **state)
+{
+	(void)state;
+	assert_at_most_n_tasks(AMZ_PROCESSES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +376,9 @@ int main(void)
 		cmocka_unit_test(test_killed_worker_names_chunk_and_signal),
 		cmocka_unit_test(test_crashed_worker_names_its_signal),
 		cmocka_unit_test(test_exiting_worker_names_its_status),
+		cmocka_unit_test(test_single_thread_map_runs_on_the_calling_thread),
+		cmocka_unit_test(test_thread_map_runs_on_at_most_n_threads),
+		cmocka_unit_test(test_process_map_runs_in_at_most_n_processes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
