@@ -49,6 +49,9 @@ SKEL := $(BUILD)/amz.skel.h
 WORKLOAD_SRCS := $(wildcard tools/workloads/*.c)
 WORKLOADS := $(WORKLOAD_SRCS:tools/workloads/%.c=$(BUILD)/workloads/%)
 
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCHES := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
+
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:tests/lib/%.c=$(BUILD)/obj/testlib/%.o)
 TEST_SRCS := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
@@ -58,7 +61,7 @@ STATIC_LIB := $(BUILD)/libamorsize.a
 SHARED_LIB := $(BUILD)/libamorsize.so.$(SOVERSION)
 AMZPROF := $(BUILD)/amzprof
 
-.PHONY: all run check install clean format tests workloads
+.PHONY: all run check install clean format tests workloads bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -121,6 +124,14 @@ $(BUILD)/workloads/%: tools/workloads/%.c $(wildcard tools/workloads/*.h) $(STAT
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(WORKLOAD_SAN_OBJ) $(STATIC_LIB) $(LIBS)
+
+# Benchmarks, set against gcc's OpenMP (libgomp comes with gcc); not part of `all`.
+bench: $(BENCHES)
+
+$(BUILD)/bench/%: tools/bench/%.c $(STATIC_LIB)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fopenmp $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIBS)
 
 # Tests: cmocka programs linked against the static library and the test helpers.
 $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
