@@ -52,24 +52,6 @@ void pool_sched_factoring(struct pool_sched *s, uint64_t n_items, uint64_t worke
 	}
 }
 
-bool pool_sched_chunk(const struct pool_sched *s, uint64_t j, unsigned *round, struct pool_chunk *c)
-{
-	const struct pool_round *r;
-	unsigned i = *round;
-
-	if (j >= s->n_chunks)
-		return false;
-
-	while (i + 1 < s->n_rounds && s->rounds[i + 1].first_chunk <= j)
-		i++;
-	*round = i;
-
-	r = &s->rounds[i];
-	c->first = r->first_item + (j - r->first_chunk) * r->size;
-	c->count = s->n_items - c->first < r->size ? s->n_items - c->first : r->size;
-	return true;
-}
-
 uint64_t pool_sched_items_before(const struct pool_sched *s, uint64_t j)
 {
 	struct pool_chunk c;

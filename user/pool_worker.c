@@ -99,8 +99,8 @@ static const char *step(const char *p, uint64_t size)
 	return size ? p + size : p;
 }
 
-static void record_failure(struct pool_worker *w, const struct pool_chunk *ch, uint64_t item,
-			   int rc)
+static __attribute__((noinline, cold)) void
+record_failure(struct pool_worker *w, const struct pool_chunk *ch, uint64_t item, int rc)
 {
 	struct pool_slot *s = w->slot;
 
@@ -118,27 +118,34 @@ static void add(_Atomic uint64_t *counter, uint64_t n)
 	atomic_store_explicit(counter, atomic_load_explicit(counter, relaxed) + n, relaxed);
 }
 
-/* Runs one chunk whose first item and result are at in and out. 0, or -1 when fn failed. */
-static int run_chunk(struct pool_worker *w, const struct pool_job *job, const struct pool_chunk *ch,
-		     const char *in, char *out)
+/* Runs one chunk whose first item and result are at in and out. 0, or -1 when fn failed.
+ * Inlined into the loops that take chunks: with one-item chunks, a call per chunk cost as
+ * much as the queue itself. */
+static inline __attribute__((always_inline)) int run_chunk(struct pool_worker *w,
+							   const struct pool_job *job,
+							   const struct pool_chunk *ch,
+							   const char *in, char *out)
 {
+	uint64_t i, n = ch->count, in_size = job->in_size, out_size = job->out_size;
 	struct pool_slot *s = w->slot;
-	uint64_t i;
+	amz_fn fn = job->fn;
+	void *ctx = job->ctx;
 	int rc = 0;
 
 	atomic_store_explicit(&s->busy_first, ch->first, relaxed);
-	atomic_store_explicit(&s->busy_count, ch->count, relaxed);
+	atomic_store_explicit(&s->busy_count, n, relaxed);
 	add(&s->chunks, 1);
 
-	AMZ_CHUNK_BEGIN(ch->first, ch->count);
-	for (i = 0; i < ch->count; i++) {
-		rc = job->fn(in, out, job->ctx);
+	/* Locals, since fn could write anywhere for all the compiler knows. */
+	AMZ_CHUNK_BEGIN(ch->first, n);
+	for (i = 0; i < n; i++) {
+		rc = fn(in, out, ctx);
 		if (rc)
 			break;
-		in = step(in, job->in_size);
-		out = (char *)step(out, job->out_size);
+		in = step(in, in_size);
+		out = (char *)step(out, out_size);
 	}
-	AMZ_CHUNK_END(ch->first, ch->count);
+	AMZ_CHUNK_END(ch->first, n);
 
 	if (rc) {
 		record_failure(w, ch, ch->first + i, rc);

@@ -158,51 +158,80 @@ struct items {
 	size_t n;
 };
 
-static double time_serial(const struct items *it)
+/* Wall time, and CPU time of the whole process: CPU time does not grow while the host's other
+ * tasks hold the CPUs, so the difference to the serial loop is what the scheduler itself
+ * cost, spinning included. Worker processes' CPU time is not the bench's to see. */
+struct span {
+	double wall;
+	double cpu;
+};
+
+static double cpu_s(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static struct span span_start(void)
+{
+	return (struct span){now_s(), cpu_s()};
+}
+
+static struct span span_since(struct span t0)
+{
+	return (struct span){now_s() - t0.wall, cpu_s() - t0.cpu};
+}
+
+static struct span time_serial(const struct items *it)
+{
+	struct span t0 = span_start();
 	amz_fn fn = called_fn;
-	double t0 = now_s();
 	size_t i;
 
 	for (i = 0; i < it->n; i++)
 		fn(&it->in[i], &it->out[i], NULL);
-	return now_s() - t0;
+	return span_since(t0);
 }
 
-static double time_openmp(const struct items *it, const struct bench_opts *o)
+static struct span time_openmp(const struct items *it, const struct bench_opts *o)
 {
+	struct span t0 = span_start();
 	amz_fn fn = called_fn;
 	long n = (long)it->n, i;
-	double t0 = now_s();
 
 #pragma omp parallel for schedule(dynamic, o->chunksize) num_threads(o->jobs)
 	for (i = 0; i < n; i++)
 		fn(&it->in[i], &it->out[i], NULL);
-	return now_s() - t0;
+	return span_since(t0);
 }
 
-static double time_pool(struct amz_pool *p, const struct items *it, const struct amz_map_opts *mo)
+static void check(int rc, const struct amz_map_status *st)
 {
-	struct amz_map_status st;
-	double t0 = now_s();
-
-	if (amz_pool_map(p, called_fn, NULL, it->in, 8, it->out, 8, it->n, mo, &st) < 0) {
-		fprintf(stderr, "bench: %s\n", st.msg);
+	if (rc < 0) {
+		fprintf(stderr, "bench: %s\n", st->msg);
 		exit(1);
 	}
-	return now_s() - t0;
 }
 
-static double time_one_shot(const struct items *it, const struct amz_map_opts *mo)
+static struct span time_pool(struct amz_pool *p, const struct items *it,
+			     const struct amz_map_opts *mo)
 {
+	struct span t0 = span_start();
 	struct amz_map_status st;
-	double t0 = now_s();
 
-	if (amz_map(called_fn, NULL, it->in, 8, it->out, 8, it->n, mo, &st) < 0) {
-		fprintf(stderr, "bench: %s\n", st.msg);
-		exit(1);
-	}
-	return now_s() - t0;
+	check(amz_pool_map(p, called_fn, NULL, it->in, 8, it->out, 8, it->n, mo, &st), &st);
+	return span_since(t0);
+}
+
+static struct span time_one_shot(const struct items *it, const struct amz_map_opts *mo)
+{
+	struct span t0 = span_start();
+	struct amz_map_status st;
+
+	check(amz_map(called_fn, NULL, it->in, 8, it->out, 8, it->n, mo, &st), &st);
+	return span_since(t0);
 }
 
 /* Per-map cost: maps of one item per worker, back to back. */
@@ -261,13 +290,17 @@ static const char *const kind_names[N_KINDS] = {
 	"serial loop",
 	"OpenMP dynamic",
 	"amz pool, threads",
-	"amz pool, processes",
-	"amz_map, threads (starts its threads)",
+	"amz pool, processes (wall)",
+	"amz_map, threads (starts n-1 threads)",
 };
 
-static double time_kind(int kind, const struct items *it, const struct bench_opts *o,
-			struct amz_pool *pool_thr, const struct amz_map_opts *thr,
-			struct amz_pool *pool_proc, const struct amz_map_opts *proc)
+struct pools {
+	struct amz_pool *thr, *proc;
+	struct amz_map_opts thr_opts, proc_opts;
+};
+
+static struct span time_kind(int kind, const struct items *it, const struct bench_opts *o,
+			     const struct pools *p)
 {
 	switch (kind) {
 	case SERIAL:
@@ -275,11 +308,11 @@ static double time_kind(int kind, const struct items *it, const struct bench_opt
 	case OPENMP:
 		return time_openmp(it, o);
 	case AMZ_THR:
-		return time_pool(pool_thr, it, thr);
+		return time_pool(p->thr, it, &p->thr_opts);
 	case AMZ_PROC:
-		return time_pool(pool_proc, it, proc);
+		return time_pool(p->proc, it, &p->proc_opts);
 	default:
-		return time_one_shot(it, thr);
+		return time_one_shot(it, &p->thr_opts);
 	}
 }
 
@@ -315,110 +348,152 @@ static void parse(int argc, char **argv, struct bench_opts *o)
 	}
 }
 
-static void print_row(int kind, double total, double serial, const struct bench_opts *o,
-		      double floor_us, double omp_chunk_us)
+struct figures {
+	double wall[N_KINDS];	  /* medians, seconds */
+	double cpu[N_KINDS];	  /* medians, seconds */
+	double chunk_us[N_KINDS]; /* what each chunk added */
+	double floor_us, floor_proc_us;
+	double map_us[3]; /* one small map: OpenMP, amz threads, amz processes */
+};
+
+/* Interleaved, each repetition in a different order and from idle teams, so that noise from
+ * the rest of the machine falls on all alike. */
+static void measure_maps(const struct items *it, const struct bench_opts *o, const struct pools *p,
+			 struct figures *f)
+{
+	double wall[N_KINDS][MAX_REPS], cpu[N_KINDS][MAX_REPS];
+	int r, i;
+
+	for (r = 0; r < o->reps; r++) {
+		for (i = 0; i < N_KINDS; i++) {
+			int kind = (r + i) % N_KINDS;
+			struct span s;
+
+			settle();
+			s = time_kind(kind, it, o, p);
+			wall[kind][r] = s.wall;
+			cpu[kind][r] = s.cpu;
+		}
+	}
+	for (i = 0; i < N_KINDS; i++) {
+		f->wall[i] = median(wall[i], o->reps);
+		f->cpu[i] = median(cpu[i], o->reps);
+	}
+}
+
+/* Per chunk: CPU time beyond the serial loop's, over the chunks; process pools, whose CPU
+ * time is in other processes, from wall time: workers x wall time beyond the serial loop's. */
+static void per_chunk(const struct bench_opts *o, struct figures *f)
 {
 	double chunks = (double)((o->items + o->chunksize - 1) / o->chunksize);
-	double chunk_us = ((double)o->jobs * total - serial) / chunks * 1e6;
+	int k;
 
-	if (kind == SERIAL) {
-		printf("  %-38s %9.3f ms\n", kind_names[kind], total * 1e3);
-		return;
+	for (k = 0; k < N_KINDS; k++)
+		f->chunk_us[k] = (f->cpu[k] - f->cpu[SERIAL]) / chunks * 1e6;
+	f->chunk_us[AMZ_PROC] =
+		((double)o->jobs * f->wall[AMZ_PROC] - f->wall[SERIAL]) / chunks * 1e6;
+}
+
+static void measure_small_maps(const struct bench_opts *o, const struct pools *p, struct figures *f)
+{
+	settle();
+	f->map_us[0] = per_map_openmp(o->jobs, 2000) * 1e6;
+	settle();
+	f->map_us[1] = per_map_pool(p->thr, &p->thr_opts, o->jobs, 2000) * 1e6;
+	settle();
+	f->map_us[2] = per_map_pool(p->proc, &p->proc_opts, o->jobs, 2000) * 1e6;
+}
+
+static void report(const struct bench_opts *o, const struct figures *f)
+{
+	int k;
+
+	printf("pool bench: %zu items of %llu xorshift iterations, %zu workers, chunks of %zu, "
+	       "median of %d runs\n",
+	       o->items, (unsigned long long)o->work, o->jobs, o->chunksize, o->reps);
+	printf("  futex round trip between two threads:   %8.3f us (the floor)\n", f->floor_us);
+	printf("  futex round trip between two processes: %8.3f us\n", f->floor_proc_us);
+	printf("  %-38s %10s %10s %11s %8s %9s\n", "", "wall ms", "CPU ms", "per chunk", "/ floor",
+	       "/ OpenMP");
+	for (k = 0; k < N_KINDS; k++) {
+		printf("  %-38s %10.3f %10.3f", kind_names[k], f->wall[k] * 1e3, f->cpu[k] * 1e3);
+		if (k != SERIAL)
+			printf(" %8.3f us %7.2fx", f->chunk_us[k],
+			       f->chunk_us[k] / (k == AMZ_PROC ? f->floor_proc_us : f->floor_us));
+		if (k != SERIAL && k != OPENMP)
+			printf(" %8.2fx", f->chunk_us[k] / f->chunk_us[OPENMP]);
+		printf("\n");
 	}
-	printf("  %-38s %9.3f ms %10.3f us %9.2fx", kind_names[kind], total * 1e3, chunk_us,
-	       chunk_us / floor_us);
-	if (kind != OPENMP)
-		printf(" %9.2fx", chunk_us / omp_chunk_us);
-	printf("\n");
+	printf("  per chunk: CPU time beyond the serial loop's over the chunks (processes: workers "
+	       "x wall time)\n");
+	printf("  one map of %zu items, back to back: OpenMP %.2f us, amz threads %.2f us, amz "
+	       "processes %.2f us\n",
+	       o->jobs, f->map_us[0], f->map_us[1], f->map_us[2]);
+	printf("result jobs=%zu chunksize=%zu work=%llu floor_us=%.3f omp_chunk_us=%.3f "
+	       "amz_threads_chunk_us=%.3f amz_processes_chunk_us=%.3f ratio_floor=%.2f "
+	       "ratio_omp=%.2f wall_ratio_omp=%.2f\n",
+	       o->jobs, o->chunksize, (unsigned long long)o->work, f->floor_us, f->chunk_us[OPENMP],
+	       f->chunk_us[AMZ_THR], f->chunk_us[AMZ_PROC], f->chunk_us[AMZ_THR] / f->floor_us,
+	       f->chunk_us[AMZ_THR] / f->chunk_us[OPENMP], f->wall[AMZ_THR] / f->wall[OPENMP]);
+}
+
+static int make_items(struct items *it, size_t n)
+{
+	size_t i;
+
+	it->n = n;
+	it->in = calloc(n ? n : 1, 8);
+	it->out = calloc(n ? n : 1, 8);
+	if (!it->in || !it->out)
+		return -1;
+	for (i = 0; i < n; i++)
+		it->in[i] = i;
+	return 0;
+}
+
+static int make_pools(struct pools *p, const struct bench_opts *o)
+{
+	struct amz_map_status st;
+
+	p->thr_opts = (struct amz_map_opts){
+		.workers = o->jobs, .chunksize = o->chunksize, .kind = AMZ_THREADS};
+	p->proc_opts = p->thr_opts;
+	p->proc_opts.kind = AMZ_PROCESSES;
+	p->thr = amz_pool_new(&p->thr_opts, &st);
+	p->proc = p->thr ? amz_pool_new(&p->proc_opts, &st) : NULL;
+	if (!p->proc) {
+		fprintf(stderr, "bench: %s\n", st.msg);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	double t[N_KINDS][MAX_REPS], med[N_KINDS], rt_thr, rt_proc, chunk_us[N_KINDS];
-	double map_amz_thr, map_amz_proc, map_omp;
-	struct amz_map_opts thr, proc;
-	struct amz_pool *pool_thr, *pool_proc;
-	struct amz_map_status st;
+	struct figures f = {0};
 	struct bench_opts o;
 	struct items it;
-	double chunks;
-	int r, k;
+	struct pools p;
 
 	parse(argc, argv, &o);
 	work_iterations = o.work;
-	it.n = o.items;
-	it.in = calloc(o.items, 8);
-	it.out = calloc(o.items, 8);
-	if (!it.in || !it.out)
+	if (make_items(&it, o.items) < 0 || make_pools(&p, &o) < 0)
 		return 1;
-	for (size_t i = 0; i < o.items; i++)
-		it.in[i] = i;
 
-	thr = (struct amz_map_opts){
-		.workers = o.jobs, .chunksize = o.chunksize, .kind = AMZ_THREADS};
-	proc = thr;
-	proc.kind = AMZ_PROCESSES;
-	pool_thr = amz_pool_new(&thr, &st);
-	pool_proc = pool_thr ? amz_pool_new(&proc, &st) : NULL;
-	if (!pool_proc) {
-		fprintf(stderr, "bench: %s\n", st.msg);
-		return 1;
-	}
-
-	/* Warm up: OpenMP starts its team at the first region, the pools are started. */
+	/* Warm up: OpenMP starts its team at its first region. */
 	time_openmp(&it, &o);
-	time_pool(pool_thr, &it, &thr);
-	time_pool(pool_proc, &it, &proc);
+	time_pool(p.thr, &it, &p.thr_opts);
+	time_pool(p.proc, &it, &p.proc_opts);
 
-	rt_thr = futex_round_trip_threads(o.round_trips);
-	rt_proc = futex_round_trip_processes(o.round_trips);
+	f.floor_us = futex_round_trip_threads(o.round_trips) * 1e6;
+	f.floor_proc_us = futex_round_trip_processes(o.round_trips) * 1e6;
+	measure_maps(&it, &o, &p, &f);
+	per_chunk(&o, &f);
+	measure_small_maps(&o, &p, &f);
+	report(&o, &f);
 
-	/* Interleaved, each repetition in a different order, so that noise from the rest of the
-	 * machine falls on all alike. */
-	for (r = 0; r < o.reps; r++) {
-		for (int i = 0; i < N_KINDS; i++) {
-			int kind = (r + i) % N_KINDS;
-
-			settle();
-			t[kind][r] = time_kind(kind, &it, &o, pool_thr, &thr, pool_proc, &proc);
-		}
-	}
-	for (k = 0; k < N_KINDS; k++)
-		med[k] = median(t[k], o.reps);
-
-	settle();
-	map_omp = per_map_openmp(o.jobs, 2000);
-	settle();
-	map_amz_thr = per_map_pool(pool_thr, &thr, o.jobs, 2000);
-	settle();
-	map_amz_proc = per_map_pool(pool_proc, &proc, o.jobs, 2000);
-
-	chunks = (double)((o.items + o.chunksize - 1) / o.chunksize);
-	for (k = 0; k < N_KINDS; k++)
-		chunk_us[k] = ((double)o.jobs * med[k] - med[SERIAL]) / chunks * 1e6;
-
-	printf("pool bench: %zu items of %llu xorshift iterations, %zu workers, chunks of %zu, "
-	       "median of %d runs\n",
-	       o.items, (unsigned long long)o.work, o.jobs, o.chunksize, o.reps);
-	printf("  futex round trip between two threads:   %8.3f us (the floor)\n", rt_thr * 1e6);
-	printf("  futex round trip between two processes: %8.3f us\n", rt_proc * 1e6);
-	printf("  %-38s %12s %13s %10s %10s\n", "", "total", "per chunk", "/ floor", "/ OpenMP");
-	for (k = 0; k < N_KINDS; k++)
-		print_row(k, med[k], med[SERIAL], &o, rt_thr * 1e6, chunk_us[OPENMP]);
-	printf("  per chunk = (workers x total - serial) / chunks: the work each chunk adds\n");
-	printf("  one map of %zu items (start, hand out, finish): OpenMP %.2f us, amz threads "
-	       "%.2f us, amz processes %.2f us\n",
-	       o.jobs, map_omp * 1e6, map_amz_thr * 1e6, map_amz_proc * 1e6);
-
-	printf("result jobs=%zu chunksize=%zu work=%llu floor_us=%.3f omp_chunk_us=%.3f "
-	       "amz_threads_chunk_us=%.3f amz_processes_chunk_us=%.3f ratio_floor=%.2f "
-	       "ratio_omp=%.2f total_ratio_omp=%.2f\n",
-	       o.jobs, o.chunksize, (unsigned long long)o.work, rt_thr * 1e6, chunk_us[OPENMP],
-	       chunk_us[AMZ_THR], chunk_us[AMZ_PROC], chunk_us[AMZ_THR] / (rt_thr * 1e6),
-	       chunk_us[AMZ_THR] / chunk_us[OPENMP], med[AMZ_THR] / med[OPENMP]);
-
-	amz_pool_free(pool_thr);
-	amz_pool_free(pool_proc);
+	amz_pool_free(p.thr);
+	amz_pool_free(p.proc);
 	free(it.in);
 	free(it.out);
 	return 0;
