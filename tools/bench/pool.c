@@ -353,7 +353,8 @@ struct figures {
 	double cpu[N_KINDS];	  /* medians, seconds */
 	double chunk_us[N_KINDS]; /* what each chunk added */
 	double floor_us, floor_proc_us;
-	double map_us[3]; /* one small map: OpenMP, amz threads, amz processes */
+	double resolution_us; /* per-chunk differences smaller than this are noise */
+	double map_us[3];     /* one small map: OpenMP, amz threads, amz processes */
 };
 
 /* Interleaved, each repetition in a different order and from idle teams, so that noise from
@@ -392,6 +393,7 @@ static void per_chunk(const struct bench_opts *o, struct figures *f)
 		f->chunk_us[k] = (f->cpu[k] - f->cpu[SERIAL]) / chunks * 1e6;
 	f->chunk_us[AMZ_PROC] =
 		((double)o->jobs * f->wall[AMZ_PROC] - f->wall[SERIAL]) / chunks * 1e6;
+	f->resolution_us = 0.02 * f->cpu[SERIAL] / chunks * 1e6;
 }
 
 static void measure_small_maps(const struct bench_opts *o, const struct pools *p, struct figures *f)
@@ -429,12 +431,16 @@ static void report(const struct bench_opts *o, const struct figures *f)
 	printf("  one map of %zu items, back to back: OpenMP %.2f us, amz threads %.2f us, amz "
 	       "processes %.2f us\n",
 	       o->jobs, f->map_us[0], f->map_us[1], f->map_us[2]);
-	printf("result jobs=%zu chunksize=%zu work=%llu floor_us=%.3f omp_chunk_us=%.3f "
-	       "amz_threads_chunk_us=%.3f amz_processes_chunk_us=%.3f ratio_floor=%.2f "
-	       "ratio_omp=%.2f wall_ratio_omp=%.2f\n",
+	printf("  per-chunk figures below %.4f us (2%% of the serial loop's CPU time per chunk) "
+	       "are within noise\n",
+	       f->resolution_us);
+	printf("result jobs=%zu chunksize=%zu work=%llu floor_us=%.3f omp_chunk_us=%.4f "
+	       "amz_threads_chunk_us=%.4f amz_processes_chunk_us=%.4f resolution_us=%.4f "
+	       "wall_ratio_omp=%.2f cpu_ratio_omp=%.2f omp_map_us=%.2f amz_map_us=%.2f\n",
 	       o->jobs, o->chunksize, (unsigned long long)o->work, f->floor_us, f->chunk_us[OPENMP],
-	       f->chunk_us[AMZ_THR], f->chunk_us[AMZ_PROC], f->chunk_us[AMZ_THR] / f->floor_us,
-	       f->chunk_us[AMZ_THR] / f->chunk_us[OPENMP], f->wall[AMZ_THR] / f->wall[OPENMP]);
+	       f->chunk_us[AMZ_THR], f->chunk_us[AMZ_PROC], f->resolution_us,
+	       f->wall[AMZ_THR] / f->wall[OPENMP], f->cpu[AMZ_THR] / f->cpu[OPENMP], f->map_us[0],
+	       f->map_us[1]);
 }
 
 static int make_items(struct items *it, size_t n)
