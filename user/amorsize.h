@@ -40,7 +40,10 @@ AMZ_API void amz_set_logger(amz_log_fn fn, enum amz_log_level max_level, void *c
  *   - fn sees the caller's memory as it was when the workers were forked (by amz_map, at the
  *     call; by amz_pool_new, at that call: a pool copies each map's items to shared memory, but
  *     anything else fn or ctx points to must not change after amz_pool_new);
- *   - what fn writes anywhere but its result is lost when the worker ends;
+ *   - what fn writes anywhere but its result is lost when the worker ends, and so is stdio
+ *     output it did not flush (workers end with _exit);
+ *   - in a program with other threads a worker has only the forking thread, as after any
+ *     fork: fn must not need a lock another thread may have held at that moment;
  *   - a worker that crashes, is killed or exits ends the map with AMZ_ERR_WORKER, not the
  *     caller's process;
  *   - the workers end with the thread that forked them (they hold PR_SET_PDEATHSIG).
@@ -49,8 +52,9 @@ AMZ_API void amz_set_logger(amz_log_fn fn, enum amz_log_level max_level, void *c
  * of which sits maps out); in a stream it reads the source and feeds the sink while n threads
  * process the items.
  *
- * Every function returns 0 on success and -1 on failure, and fills the status, when one is
- * given, in both cases. Nothing is printed. */
+ * amz_map starts no more workers than there are chunks. The map functions return 0 on success
+ * and -1 on failure, and fill the status, when one is given, in both cases; amz_pool_new
+ * returns NULL on failure. Nothing is printed. */
 
 /* Applies the function to one item: reads *in (in_size bytes), writes *out (out_size bytes).
  * Returns 0, or a non-zero code of its own that stops the map (AMZ_ERR_FN). */
@@ -90,12 +94,14 @@ enum amz_status_code {
 	 */
 	AMZ_ERR_ARG = 1,
 	/* fn returned fn_error for item `item` in chunk [chunk_first, chunk_first + chunk_count).
-	 * No further chunk was started; chunks already running were finished. */
+	 * Chunks already running were finished; no worker took another once it saw the failure.
+	 * The pool stays usable. */
 	AMZ_ERR_FN = 2,
-	/* A worker process ended during the map: killed by `signal`, or exited with
-	 * `exit_status` (signal 0). When it was running a chunk, chunk_count is non-zero and names
-	 * it; that chunk's results are lost. The other workers finished their chunks and stopped.
-	 * The pool is broken: its next maps fail with AMZ_ERR_BROKEN. */
+	/* A worker process ended during the map (or, in a pool, since the last one): killed by
+	 * `signal`, or exited with `exit_status` (signal 0). When it was running a chunk,
+	 * chunk_count is non-zero and names it; that chunk's results are lost. The others take no
+	 * chunk once the caller has seen the death (a poll on pidfds, so at once), finish the
+	 * ones they run, and stop. The pool is broken: its next maps fail with AMZ_ERR_BROKEN. */
 	AMZ_ERR_WORKER = 3,
 	/* The stream's source returned fn_error. Every item read before was processed and handed
 	 * to the sink. */

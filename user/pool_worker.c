@@ -126,6 +126,7 @@ static inline __attribute__((always_inline)) int run_chunk(struct pool_worker *w
 							   const struct pool_chunk *ch,
 							   const char *in, char *out)
 {
+	/* Copied into locals, since fn could write anywhere for all the compiler knows. */
 	uint64_t i, n = ch->count, in_size = job->in_size, out_size = job->out_size;
 	struct pool_slot *s = w->slot;
 	amz_fn fn = job->fn;
@@ -136,7 +137,6 @@ static inline __attribute__((always_inline)) int run_chunk(struct pool_worker *w
 	atomic_store_explicit(&s->busy_count, n, relaxed);
 	add(&s->chunks, 1);
 
-	/* Locals, since fn could write anywhere for all the compiler knows. */
 	AMZ_CHUNK_BEGIN(ch->first, n);
 	for (i = 0; i < n; i++) {
 		rc = fn(in, out, ctx);
