@@ -123,7 +123,8 @@ static void workload_defaults(const struct workload *w, struct workload_args *a)
 	a->map.schedule = AMZ_SCHEDULE_FIXED;
 }
 
-static void workload_parse(const struct workload *w, int argc, char **argv, struct workload_args *a)
+/* The common options, then the workload's own, numbered from 1000. */
+static void workload_options(const struct workload *w, struct option *opts)
 {
 	static const struct option common[] = {
 		{"items", required_argument, NULL, 'N'},
@@ -135,9 +136,7 @@ static void workload_parse(const struct workload *w, int argc, char **argv, stru
 		{"verify", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 	};
-	struct option opts[WORKLOAD_MAX_OPTS];
 	size_t n = 0, i;
-	int c, idx;
 
 	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
 		opts[n++] = common[i];
@@ -145,49 +144,63 @@ static void workload_parse(const struct workload *w, int argc, char **argv, stru
 		opts[n++] =
 			(struct option){w->params[i].name, required_argument, NULL, 1000 + (int)i};
 	opts[n] = (struct option){NULL, 0, NULL, 0};
+}
 
+static void workload_schedule(const struct workload *w, struct workload_args *a, const char *s)
+{
+	if (strcmp(s, "fixed") == 0)
+		a->map.schedule = AMZ_SCHEDULE_FIXED;
+	else if (strcmp(s, "factoring") == 0)
+		a->map.schedule = AMZ_SCHEDULE_FACTORING;
+	else
+		workload_fail_usage(w, "unknown schedule '%s', not fixed or factoring", s);
+}
+
+static void workload_option(const struct workload *w, struct workload_args *a, int c,
+			    const char *arg, const char *word)
+{
+	switch (c) {
+	case 'N':
+		a->items = workload_count(w, "--items", arg, 0);
+		break;
+	case 'j':
+		a->map.workers = workload_count(w, "--jobs", arg, 1);
+		break;
+	case 'k':
+		a->map.chunksize = workload_count(w, "--chunksize", arg, 1);
+		break;
+	case 't':
+	case 'p':
+		a->map.kind = c == 't' ? AMZ_THREADS : AMZ_PROCESSES;
+		break;
+	case 's':
+		workload_schedule(w, a, arg);
+		break;
+	case 'v':
+		a->verify = true;
+		break;
+	case 'h':
+		workload_usage(w, stdout);
+		exit(0);
+	case ':':
+		workload_fail_usage(w, "%s needs a value", word);
+	default:
+		if (c < 1000)
+			workload_fail_usage(w, "unknown option '%s'", word);
+		workload_set_param(w, &w->params[c - 1000], arg);
+	}
+}
+
+static void workload_parse(const struct workload *w, int argc, char **argv, struct workload_args *a)
+{
+	struct option opts[WORKLOAD_MAX_OPTS];
+	int c;
+
+	workload_options(w, opts);
 	workload_defaults(w, a);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		switch (c) {
-		case 'N':
-			a->items = workload_count(w, "--items", optarg, 0);
-			break;
-		case 'j':
-			a->map.workers = workload_count(w, "--jobs", optarg, 1);
-			break;
-		case 'k':
-			a->map.chunksize = workload_count(w, "--chunksize", optarg, 1);
-			break;
-		case 't':
-			a->map.kind = AMZ_THREADS;
-			break;
-		case 'p':
-			a->map.kind = AMZ_PROCESSES;
-			break;
-		case 's':
-			if (strcmp(optarg, "fixed") == 0)
-				a->map.schedule = AMZ_SCHEDULE_FIXED;
-			else if (strcmp(optarg, "factoring") == 0)
-				a->map.schedule = AMZ_SCHEDULE_FACTORING;
-			else
-				workload_fail_usage(
-					w, "unknown schedule '%s', not fixed or factoring", optarg);
-			break;
-		case 'v':
-			a->verify = true;
-			break;
-		case 'h':
-			workload_usage(w, stdout);
-			exit(0);
-		default:
-			if (c >= 1000) {
-				workload_set_param(w, &w->params[c - 1000], optarg);
-				break;
-			}
-			workload_fail_usage(w, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1)
+		workload_option(w, a, c, optarg, argv[optind - 1]);
 	if (optind < argc)
 		workload_fail_usage(w, "unexpected argument '%s'", argv[optind]);
 }
