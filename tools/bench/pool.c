@@ -269,7 +269,7 @@ static double per_map_openmp(size_t jobs, int maps)
  * after a region, and a spinning team would take CPUs from whatever runs next. */
 static void settle(void)
 {
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 30 * 1000 * 1000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -357,8 +357,9 @@ struct figures {
 	double map_us[3];     /* one small map: OpenMP, amz threads, amz processes */
 };
 
-/* Interleaved, each repetition in a different order and from idle teams, so that noise from
- * the rest of the machine falls on all alike. */
+/* Interleaved, from idle teams, each repetition in a different order and every other one
+ * backwards, so that no kind always follows the same one: noise from the rest of the machine,
+ * and a spinning team that outlasts the pause before a run, fall on all alike. */
 static void measure_maps(const struct items *it, const struct bench_opts *o, const struct pools *p,
 			 struct figures *f)
 {
@@ -367,7 +368,7 @@ static void measure_maps(const struct items *it, const struct bench_opts *o, con
 
 	for (r = 0; r < o->reps; r++) {
 		for (i = 0; i < N_KINDS; i++) {
-			int kind = (r + i) % N_KINDS;
+			int kind = (r / 2 + (r % 2 ? N_KINDS - i : i)) % N_KINDS;
 			struct span s;
 
 			settle();
