@@ -49,6 +49,9 @@ SKEL := $(BUILD)/amz.skel.h
 WORKLOAD_SRCS := $(wildcard tools/workloads/*.c)
 WORKLOADS := $(WORKLOAD_SRCS:tools/workloads/%.c=$(BUILD)/workloads/%)
 
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCHES := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
+
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:tests/lib/%.c=$(BUILD)/obj/testlib/%.o)
 TEST_SRCS := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
@@ -68,7 +71,7 @@ STATIC_LIB := $(BUILD)/libamorsize.a
 SHARED_LIB := $(BUILD)/libamorsize.so.$(SOVERSION)
 AMZPROF := $(BUILD)/amzprof
 
-.PHONY: all run check install clean format tests workloads fuzz
+.PHONY: all run check install clean format tests workloads fuzz bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -120,11 +123,27 @@ define pkgconfig_file
 		amorsize.pc.in > $(1)
 endef
 
-# Example workloads, built on the library.
-$(BUILD)/workloads/%: tools/workloads/%.c $(STATIC_LIB)
+# Example workloads, built on the library. Sanitized, they keep ASan and UBSan but not
+# LeakSanitizer, whose exit-time check runs in a task of its own that tracing would count.
+WORKLOAD_SAN_OBJ := $(if $(SAN_FLAGS),$(BUILD)/obj/workload_san_options.o)
+
+$(BUILD)/obj/workload_san_options.o:
+	$(Q)mkdir -p $(@D)
+	$(Q)printf 'const char *__asan_default_options(void);\nconst char *%s\n{\n\treturn "%s";\n}\n' \
+		'__asan_default_options(void)' 'detect_leaks=0' | $(CC) -x c -c -o $@ -
+
+$(BUILD)/workloads/%: tools/workloads/%.c $(wildcard tools/workloads/*.h) $(STATIC_LIB) $(WORKLOAD_SAN_OBJ)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(WORKLOAD_SAN_OBJ) $(STATIC_LIB) $(LIBS)
+
+# Benchmarks, set against gcc's OpenMP (libgomp comes with gcc); not part of `all`.
+bench: $(BENCHES)
+
+$(BUILD)/bench/%: tools/bench/%.c $(STATIC_LIB)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fopenmp $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIBS)
 
 # Tests: cmocka programs linked against the static library and the test helpers.
 $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
