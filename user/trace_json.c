@@ -22,6 +22,7 @@ double trace_hist_percentile(const struct amz_hist *h, double p)
 {
 	unsigned long long rank, seen = 0, lo, hi;
 	unsigned int i;
+	double v;
 
 	if (!h->count)
 		return NAN;
@@ -45,7 +46,8 @@ double trace_hist_percentile(const struct amz_hist *h, double p)
 	hi = i == AMZ_HIST_SLOTS - 1 || slot_hi(i) > h->max + 1 ? h->max + 1 : slot_hi(i);
 	if (hi <= lo)
 		return (double)lo;
-	return (double)lo + (double)(hi - lo) * ((double)(rank - seen) - 0.5) / (double)h->slot[i];
+	v = (double)lo + (double)(hi - lo) * ((double)(rank - seen) - 0.5) / (double)h->slot[i];
+	return v < (double)h->max ? v : (double)h->max;
 }
 
 double trace_hist_mean(const struct amz_hist *h)
