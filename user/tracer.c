@@ -407,6 +407,9 @@ int tracer_attach_usdt(struct tracer *t, const char *path, struct amz_err *err)
 {
 	struct bpf_link *begin, *end;
 
+	if (access(path, R_OK) < 0)
+		return amz_fail(err, errno, "cannot attach the chunk markers of %s: %s", path,
+				amz_reason(errno));
 	if (t->nusdt + 2 > MAX_USDT_LINKS)
 		return amz_fail(err, ENOSPC,
 				"cannot attach the chunk markers of %s: more than %d "
