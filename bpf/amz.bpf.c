@@ -92,6 +92,10 @@ struct {
 /* Tracked tasks on a CPU and the time of the last change; see AMZ_CONC_COUNT_BITS. */
 __u64 conc_word = 0;
 
+/* A bit per pid, set while the task map holds it: the scheduler and system-call hooks run for
+ * every task on the machine, and this test costs far less than a hash lookup. */
+__u32 task_bits[AMZ_PID_SPACE / 32] = {};
+
 static __always_inline struct amz_stats *my_stats(void)
 {
 	__u32 zero = 0;
@@ -99,9 +103,27 @@ static __always_inline struct amz_stats *my_stats(void)
 	return bpf_map_lookup_elem(&stats, &zero);
 }
 
+/* Pids never reach AMZ_PID_SPACE; the mask is what lets the verifier see the bound. */
+static __always_inline bool maybe_followed(__u32 pid)
+{
+	__u32 word = (pid / 32) & (AMZ_PID_SPACE / 32 - 1);
+
+	return task_bits[word] & (1U << (pid % 32));
+}
+
+static __always_inline void mark_followed(__u32 pid, bool on)
+{
+	__u32 word = (pid / 32) & (AMZ_PID_SPACE / 32 - 1);
+
+	if (on)
+		__sync_fetch_and_or(&task_bits[word], 1U << (pid % 32));
+	else
+		__sync_fetch_and_and(&task_bits[word], ~(1U << (pid % 32)));
+}
+
 static __always_inline struct amz_task_state *task_of(__u32 pid)
 {
-	if (!pid)
+	if (!pid || !maybe_followed(pid))
 		return NULL;
 	return bpf_map_lookup_elem(&tasks, &pid);
 }
@@ -316,6 +338,7 @@ static __always_inline void task_ended(struct amz_task_state *t, struct amz_stat
 	emit(AMZ_EV_EXIT, now, 0, &t->s, st);
 	st->c.task_exits++;
 	bpf_map_delete_elem(&tasks, &pid);
+	mark_followed(pid, false);
 }
 
 static __always_inline void on_switch(__u32 prev_pid, __u32 next_pid, bool runnable, bool dead,
@@ -421,6 +444,7 @@ static __always_inline void new_task(struct amz_stats *st, __u64 now, __u32 pare
 		__sync_fetch_and_add(&st->c.tasks_full, 1);
 		return;
 	}
+	mark_followed(pid, true);
 	emit(AMZ_EV_SPAWN, now, 0, &t.s, st);
 }
 
@@ -509,13 +533,18 @@ static __always_inline void on_sys_exit(struct pt_regs *regs, long ret)
 {
 #ifdef AMZ_SYSCALL_NR_FIELD
 	struct pt_regs___amz *r = (void *)regs;
-	long nr = (long)BPF_CORE_READ(r, AMZ_SYSCALL_NR_FIELD);
+	__u32 pid = (__u32)bpf_get_current_pid_tgid();
 	struct amz_task_state *t;
 	struct amz_stats *st;
+	long nr;
 
+	/* Only a followed task's calls are worth reading the call number of. */
+	if (!maybe_followed(pid))
+		return;
+	nr = (long)BPF_CORE_READ(r, AMZ_SYSCALL_NR_FIELD);
 	if (!is_clone_nr(nr) && !is_exec_nr(nr))
 		return;
-	t = task_of((__u32)bpf_get_current_pid_tgid());
+	t = task_of(pid);
 	if (!t || !t->syscall_ns)
 		return;
 	/* A successful exec was timed at sched_process_exec; the child of a fork has no entry

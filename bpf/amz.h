@@ -10,6 +10,9 @@
 /* Upper bound on live tasks (threads) followed at once, with the same counted refusal. */
 #define AMZ_MAX_TASKS 65536
 
+/* Pids are below 2^22 (the kernel's PID_MAX_LIMIT): one bit each says "followed". */
+#define AMZ_PID_SPACE (1 << 22)
+
 /* Log2 histograms: slot 0 holds values 0 and 1, slot i (i >= 1) holds [2^i, 2^(i+1)); the last
  * slot also takes everything above, from 2^39 ns (about 9 minutes) on. */
 #define AMZ_HIST_SLOTS 40

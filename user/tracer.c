@@ -306,7 +306,11 @@ static void seed_task(struct tracer *t, pid_t tgid, pid_t tid)
 	s.s.tgid = (unsigned int)tgid;
 	s.s.is_thread = tid != tgid;
 	read_comm(tgid, tid, s.s.comm);
-	bpf_map__update_elem(t->skel->maps.tasks, &key, sizeof(key), &s, sizeof(s), BPF_NOEXIST);
+	if (bpf_map__update_elem(t->skel->maps.tasks, &key, sizeof(key), &s, sizeof(s),
+				 BPF_NOEXIST) < 0 ||
+	    key >= AMZ_PID_SPACE)
+		return;
+	__atomic_fetch_or(&t->skel->bss->task_bits[key / 32], 1U << (key % 32), __ATOMIC_SEQ_CST);
 }
 
 /* Calls fn for every thread of tgid; returns how many, or -1 when tgid is gone. */

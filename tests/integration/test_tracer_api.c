@@ -1,10 +1,12 @@
 /* Root: the tracer as a library, the way calibration uses it: one tracer, several probe
  * workloads one after another, reset between them; and its raw_tp and pre-5.18 paths. */
+#include <math.h>
 #include <string.h>
 
 #include "launch.h"
 #include "testutil.h"
 #include "tracer.h"
+#include "util.h"
 
 /* Runs one probe workload under t and reads what it did. */
 static void probe(struct tracer *t, char *const argv[], struct amz_trace *out)
@@ -118,37 +120,60 @@ static void test_state_from_task_sees_every_sleep(void **state)
 	}
 }
 
-static void test_parallel_threads_raise_the_mean_concurrency(void **state)
+/* The time-weighted concurrency histogram integrates to the CPU time the tasks used: both come
+ * from the same switches, whatever the load of the machine. */
+static void test_concurrency_integrates_to_cpu_time(void **state)
 {
-	char *serial[] = {(char *)test_build_path(1, "workloads/chunks"),
-			  "--chunks",
-			  "20",
-			  "--items",
-			  "50",
-			  "--threads",
-			  "1",
-			  NULL};
-	char *parallel[] = {(char *)test_build_path(1, "workloads/chunks"),
-			    "--chunks",
-			    "20",
-			    "--items",
-			    "50",
-			    "--threads",
-			    "2",
-			    NULL};
-	struct amz_trace one, two;
+	char *argv[] = {(char *)test_build_path(1, "workloads/chunks"),
+			"--chunks",
+			"20",
+			"--items",
+			"20",
+			"--threads",
+			"2",
+			NULL};
+	double integral = 0, cpu;
+	struct amz_trace tr;
 	struct tracer *t;
+	unsigned int i;
 
 	(void)state;
 	test_require_bpf();
 	t = open_tracer(NULL);
-	probe(t, serial, &one);
-	probe(t, parallel, &two);
+	probe(t, argv, &tr);
 	tracer_close(t);
 
-	/* Two busy threads on two CPUs are sometimes on both at once; one busy thread is on one. */
-	assert_true(two.k.conc_ns[2] > 0);
-	assert_true(trace_parallelism_mean(&two) > trace_parallelism_mean(&one));
+	for (i = 0; i < AMZ_CONC_SLOTS; i++)
+		integral += (double)i * (double)tr.k.conc_ns[i];
+	cpu = (double)tr.k.c.cpu_ns;
+	assert_true(cpu > 0);
+	assert_true(fabs(integral - cpu) <= 0.01 * cpu);
+	assert_int_equal(tr.k.c.conc_races, 0);
+}
+
+static void test_single_task_is_never_counted_twice(void **state)
+{
+	char *argv[] = {(char *)test_build_path(1, "workloads/spawn"), NULL};
+	unsigned long long before, after, total = 0;
+	struct amz_trace tr;
+	struct tracer *t;
+	unsigned int i;
+
+	(void)state;
+	test_require_bpf();
+	t = open_tracer(NULL);
+	before = amz_now_ns();
+	probe(t, argv, &tr);
+	after = amz_now_ns();
+	tracer_close(t);
+
+	assert_true(tr.k.conc_ns[1] > 0);
+	for (i = 2; i < AMZ_CONC_SLOTS; i++)
+		assert_int_equal(tr.k.conc_ns[i], 0);
+	for (i = 0; i < AMZ_CONC_SLOTS; i++)
+		total += tr.k.conc_ns[i];
+	assert_true(total <= after - before);
+	assert_true(trace_parallelism_mean(&tr) <= 1.0);
 }
 
 static void test_trace_of_a_real_run_reads_back_equal(void **state)
@@ -198,7 +223,8 @@ int main(void)
 		cmocka_unit_test(test_reset_between_probes_counts_each_alone),
 		cmocka_unit_test(test_raw_tp_counts_the_same),
 		cmocka_unit_test(test_state_from_task_sees_every_sleep),
-		cmocka_unit_test(test_parallel_threads_raise_the_mean_concurrency),
+		cmocka_unit_test(test_concurrency_integrates_to_cpu_time),
+		cmocka_unit_test(test_single_task_is_never_counted_twice),
 		cmocka_unit_test(test_trace_of_a_real_run_reads_back_equal),
 		cmocka_unit_test(test_markers_absent_from_a_binary_are_not_an_error),
 	};
