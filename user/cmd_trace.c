@@ -298,7 +298,9 @@ static int follow_running(const struct trace_opts *o, struct amz_trace *trace, s
 		snprintf(trace->source, sizeof(trace->source), "userspace");
 		snprintf(trace->why_no_bpf, sizeof(trace->why_no_bpf), "%s", why);
 	} else {
-		if (tracer_follow_tree(t, o->pid, err) < 0) {
+		int descendants = tracer_follow_tree(t, o->pid, err);
+
+		if (descendants < 0) {
 			tracer_close(t);
 			return -1;
 		}
@@ -306,6 +308,8 @@ static int follow_running(const struct trace_opts *o, struct amz_trace *trace, s
 		attach_markers(t, exe);
 		tracer_reset(t);
 		start = amz_now_ns();
+		amz_log(AMZ_LOG_INFO, "following process %d and %d descendants", (int)o->pid,
+			descendants);
 		launch_watch(o->pid, o->duration);
 		tracer_read(t, trace);
 		tracer_close(t);

@@ -403,8 +403,7 @@ int tracer_follow_tree(struct tracer *t, pid_t pid, struct amz_err *err)
 		return -1;
 	w.depth = 1;
 	for_each_thread(pid, follow_children_of_thread, &w);
-	amz_log(AMZ_LOG_INFO, "following process %d and %d descendants", (int)pid, w.followed);
-	return 0;
+	return w.followed;
 }
 
 int tracer_attach_usdt(struct tracer *t, const char *path, struct amz_err *err)

@@ -75,7 +75,8 @@ int tracer_open_opts(struct tracer **out, const struct tracer_opts *opts, struct
 int tracer_follow(struct tracer *t, pid_t tgid, struct amz_err *err);
 
 /* The same for a running process and all its descendants, found through /proc; a task that
- * forks and ends while the tree is walked can be missed. */
+ * forks and ends while the tree is walked can be missed. Returns the number of descendant
+ * processes followed, or -1. */
 int tracer_follow_tree(struct tracer *t, pid_t pid, struct amz_err *err);
 
 /* Attaches the amz:chunk_begin and amz:chunk_end markers of one binary or shared library.
