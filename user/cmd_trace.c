@@ -166,17 +166,52 @@ static void say_no_bpf(const char *why)
 		  why, FALLBACK_SAMPLE_MS);
 }
 
-/* Chunk markers in the workload's own binary; a missing file or marker is not an error. */
-static void attach_markers(struct tracer *t, const char *binary)
+/* The files whose chunk markers are attached: the workload's binary and the pool library it
+ * links, when they have markers. With none, the marker programs are not even loaded. */
+struct marker_files {
+	int n;
+	char path[2][PATH_MAX];
+};
+
+static void add_if_marked(struct marker_files *m, const char *path)
+{
+	if (m->n < 2 && tracer_has_markers(path) == 1)
+		snprintf(m->path[m->n++], sizeof(m->path[0]), "%s", path);
+}
+
+static void find_markers(struct marker_files *m, const char *binary, pid_t running)
+{
+	char lib[PATH_MAX];
+
+	m->n = 0;
+	if (!binary)
+		return;
+	add_if_marked(m, binary);
+	if (running ? tracer_mapped_pool_library(running, lib, sizeof(lib))
+		    : tracer_find_pool_library(binary, lib, sizeof(lib)))
+		add_if_marked(m, lib);
+}
+
+static int open_tracer(struct tracer **t, const struct marker_files *m, struct amz_err *err)
+{
+	struct tracer_opts opts = {.no_usdt = m->n == 0};
+
+	return tracer_open_opts(t, &opts, err);
+}
+
+static void attach_markers(struct tracer *t, const struct marker_files *m)
 {
 	struct amz_err err = {0};
+	int i;
 
-	if (tracer_attach_usdt(t, binary, &err) < 0)
-		amz_log(AMZ_LOG_WARN, "%s; chunks are not reported", err.msg);
+	for (i = 0; i < m->n; i++) {
+		if (tracer_attach_usdt(t, m->path[i], &err) < 0)
+			amz_log(AMZ_LOG_WARN, "%s; its chunks are not reported", err.msg);
+	}
 }
 
 /* The run under BPF: follow the stopped child, let it exec, wait, read the aggregates. */
-static int trace_child(struct tracer *t, struct launch *l, const char *binary,
+static int trace_child(struct tracer *t, struct launch *l, const struct marker_files *m,
 		       struct amz_trace *trace, struct amz_err *err)
 {
 	uint64_t start;
@@ -186,8 +221,7 @@ static int trace_child(struct tracer *t, struct launch *l, const char *binary,
 		launch_abort(l);
 		return -1;
 	}
-	if (binary)
-		attach_markers(t, binary);
+	attach_markers(t, m);
 
 	tracer_reset(t);
 	start = amz_now_ns();
@@ -229,6 +263,7 @@ static int trace_command(const struct trace_opts *o)
 	struct amz_err err = {0};
 	struct amz_trace trace;
 	struct tracer *t = NULL;
+	struct marker_files markers;
 	struct launch l;
 	char binary[PATH_MAX];
 	bool throttle_known;
@@ -245,21 +280,21 @@ static int trace_command(const struct trace_opts *o)
 		return LAUNCH_EXIT_FAILED;
 	}
 	throttle_known = tracer_read_throttle(0, &before) == 0;
+	find_markers(&markers,
+		     launch_resolve_command(o->command[0], binary, sizeof(binary)) == 0 ? binary
+											: NULL,
+		     0);
 
 	/* Fork the workload stopped, load the tracer (or fall back), run it to its end. */
 	if (launch_prepare_as(&l, o->command, &creds, &err) < 0) {
 		cli_error("%s", err.msg);
 		return LAUNCH_EXIT_FAILED;
 	}
-	if (tracer_open(&t, &err) < 0) {
+	if (open_tracer(&t, &markers, &err) < 0) {
 		say_no_bpf(err.msg);
 		r = sample_child(&l, err.msg, &trace, &err);
 	} else {
-		r = trace_child(t, &l,
-				launch_resolve_command(o->command[0], binary, sizeof(binary)) == 0
-					? binary
-					: NULL,
-				&trace, &err);
+		r = trace_child(t, &l, &markers, &trace, &err);
 		tracer_close(t);
 	}
 	if (r < 0) {
@@ -280,11 +315,14 @@ static int trace_command(const struct trace_opts *o)
 static int follow_running(const struct trace_opts *o, struct amz_trace *trace, struct amz_err *err)
 {
 	struct tracer_sampler *s = NULL;
+	struct marker_files markers;
 	struct tracer *t = NULL;
 	char exe[64];
 	uint64_t start;
 
-	if (tracer_open(&t, err) < 0) {
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)o->pid);
+	find_markers(&markers, exe, o->pid);
+	if (open_tracer(&t, &markers, err) < 0) {
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
@@ -304,8 +342,7 @@ static int follow_running(const struct trace_opts *o, struct amz_trace *trace, s
 			tracer_close(t);
 			return -1;
 		}
-		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)o->pid);
-		attach_markers(t, exe);
+		attach_markers(t, &markers);
 		tracer_reset(t);
 		start = amz_now_ns();
 		amz_log(AMZ_LOG_INFO, "following process %d and %d descendants", (int)o->pid,

@@ -23,6 +23,7 @@
 struct tracer {
 	struct amz_bpf *skel;
 	bool btf_attach;
+	bool usdt_loaded;
 	int stats_fd; /* keeps the kernel's BPF run-time statistics on; -1 if refused */
 	struct bpf_link *usdt[MAX_USDT_LINKS];
 	unsigned int nusdt;
@@ -76,15 +77,19 @@ static bool is_usdt_program(const struct bpf_program *prog)
 	return strcmp(bpf_program__section_name(prog), "usdt") == 0;
 }
 
-static void choose_programs(struct amz_bpf *skel, bool btf)
+static void choose_programs(struct amz_bpf *skel, bool btf, bool usdt)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(
-		prog, is_usdt_program(prog) || is_btf_program(prog) == btf);
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		bool load = is_usdt_program(prog) ? usdt : is_btf_program(prog) == btf;
+
+		bpf_program__set_autoload(prog, load);
+	}
 }
 
-static int load_and_attach(struct tracer *t, const struct attempt *a)
+static int load_and_attach(struct tracer *t, const struct attempt *a, bool usdt)
 {
 	int r;
 
@@ -92,7 +97,7 @@ static int load_and_attach(struct tracer *t, const struct attempt *a)
 	if (!t->skel)
 		return -errno;
 
-	choose_programs(t->skel, a->btf);
+	choose_programs(t->skel, a->btf, usdt);
 	t->skel->rodata->state_from_arg = a->state_from_arg;
 	t->skel->rodata->conc_base_ns = amz_now_ns();
 	t->skel->rodata->ringbuf_wake_bytes = bpf_map__max_entries(t->skel->maps.events) / 2;
@@ -125,7 +130,7 @@ static int load_best(struct tracer *t, const struct tracer_opts *o)
 			continue;
 		if (o->state_from_task && attempts[i].state_from_arg)
 			continue;
-		r = load_and_attach(t, &attempts[i]);
+		r = load_and_attach(t, &attempts[i], !o->no_usdt);
 		if (!r) {
 			amz_log(AMZ_LOG_INFO, "BPF programs attached as %s, prev_state from the %s",
 				attempts[i].btf ? "tp_btf" : "raw_tp",
@@ -264,6 +269,7 @@ int tracer_open_opts(struct tracer **out, const struct tracer_opts *opts, struct
 		free(t);
 		return explain_failure(err, r);
 	}
+	t->usdt_loaded = !o->no_usdt;
 	if (start_reader(t, err) < 0) {
 		tracer_close(t);
 		return -1;
@@ -413,6 +419,11 @@ int tracer_attach_usdt(struct tracer *t, const char *path, struct amz_err *err)
 	if (access(path, R_OK) < 0)
 		return amz_fail(err, errno, "cannot attach the chunk markers of %s: %s", path,
 				amz_reason(errno));
+	if (!t->usdt_loaded)
+		return amz_fail(err, ENOENT,
+				"cannot attach the chunk markers of %s: the tracer was opened "
+				"without them",
+				path);
 	if (t->nusdt + 2 > MAX_USDT_LINKS)
 		return amz_fail(err, ENOSPC,
 				"cannot attach the chunk markers of %s: more than %d "

@@ -4,6 +4,7 @@
 #define AMZ_TRACER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
@@ -64,6 +65,7 @@ struct tracer_opts {
 	bool raw_tp;	      /* load raw_tp even where tp_btf works */
 	bool state_from_task; /* read sched_switch's prev_state from the task, as before 5.18 */
 	bool no_run_stats;    /* leave the kernel's BPF run-time statistics off */
+	bool no_usdt;	      /* load no chunk-marker programs: no binary has markers */
 };
 
 /* Opens, loads and attaches the BPF programs: tp_btf where the kernel takes them, raw_tp
@@ -82,6 +84,14 @@ int tracer_follow_tree(struct tracer *t, pid_t pid, struct amz_err *err);
 /* Attaches the amz:chunk_begin and amz:chunk_end markers of one binary or shared library.
  * Returns 1 when attached, 0 when the file has no such markers, -1 with err set. */
 int tracer_attach_usdt(struct tracer *t, const char *path, struct amz_err *err);
+
+/* Whether an ELF file has amz:chunk_* markers (a .note.stapsdt note of provider amz). */
+int tracer_has_markers(const char *path);
+
+/* The libamorsize.so a binary links (DT_NEEDED), found as the dynamic loader would in the
+ * common cases; or the one a running process has mapped. 1 with its path in out, or 0. */
+int tracer_find_pool_library(const char *binary, char *out, size_t size);
+int tracer_mapped_pool_library(pid_t pid, char *out, size_t size);
 
 /* Zeroes every aggregate, the task records and the BPF run-time baseline, so that the next
  * read covers only what happens from now on. Tasks still followed stay followed. */
