@@ -188,16 +188,18 @@ __noinline int hist_add_atomic(struct amz_hist *h, __u64 v)
 	return 0;
 }
 
-static __always_inline void emit(__u32 type, __u64 now, __u64 value,
-				 const struct amz_task_stats *task, struct amz_stats *st)
+__noinline int emit(__u32 type, __u64 now, __u64 value, const struct amz_task_stats *task,
+		    struct amz_stats *st)
 {
 	struct amz_event *e;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
+	if (!task || !st)
+		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&st->c.lost_events, 1);
-		return;
+		return 0;
 	}
 	e->type = type;
 	e->pad = 0;
@@ -210,6 +212,7 @@ static __always_inline void emit(__u32 type, __u64 now, __u64 value,
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 	__sync_fetch_and_add(&st->c.events, 1);
+	return 0;
 }
 
 static __always_inline bool is_tracked(__u32 tgid)
@@ -277,9 +280,10 @@ static __always_inline void end_burst(struct amz_task_state *t, struct amz_stats
 	t->burst_ns = 0;
 }
 
-static __always_inline void switch_out(struct amz_task_state *t, struct amz_stats *st, __u64 now,
-				       bool runnable)
+__noinline int switch_out(struct amz_task_state *t, struct amz_stats *st, __u64 now, int runnable)
 {
+	if (!t || !st)
+		return 0;
 	if (t->oncpu_ns) {
 		__u64 d = now - t->oncpu_ns;
 
@@ -294,16 +298,19 @@ static __always_inline void switch_out(struct amz_task_state *t, struct amz_stat
 		t->s.preemptions++;
 		st->c.preemptions++;
 		t->runnable_ns = now;
-		return;
+		return 0;
 	}
 	end_burst(t, st);
 	t->slept_ns = now;
+	return 0;
 }
 
-static __always_inline void switch_in(struct amz_task_state *t, struct amz_stats *st, __u64 now)
+__noinline int switch_in(struct amz_task_state *t, struct amz_stats *st, __u64 now)
 {
 	__u32 cpu = bpf_get_smp_processor_id() + 1;
 
+	if (!t || !st)
+		return 0;
 	if (t->last_cpu && t->last_cpu != cpu) {
 		t->s.migrations++;
 		st->c.migrations++;
@@ -327,6 +334,7 @@ static __always_inline void switch_in(struct amz_task_state *t, struct amz_stats
 		hist_add(&st->wakeup_ns, now - t->woken_ns);
 		t->woken_ns = 0;
 	}
+	return 0;
 }
 
 /* The task's last switch: its final burst, its record to user space, its entry gone. */
@@ -529,22 +537,14 @@ static __always_inline void on_sys_enter(long nr)
 	t->syscall_nr = (__u32)nr;
 }
 
-static __always_inline void on_sys_exit(struct pt_regs *regs, long ret)
+static __always_inline void on_sys_exit(long nr, long ret)
 {
-#ifdef AMZ_SYSCALL_NR_FIELD
-	struct pt_regs___amz *r = (void *)regs;
-	__u32 pid = (__u32)bpf_get_current_pid_tgid();
 	struct amz_task_state *t;
 	struct amz_stats *st;
-	long nr;
 
-	/* Only a followed task's calls are worth reading the call number of. */
-	if (!maybe_followed(pid))
-		return;
-	nr = (long)BPF_CORE_READ(r, AMZ_SYSCALL_NR_FIELD);
 	if (!is_clone_nr(nr) && !is_exec_nr(nr))
 		return;
-	t = task_of(pid);
+	t = task_of((__u32)bpf_get_current_pid_tgid());
 	if (!t || !t->syscall_ns)
 		return;
 	/* A successful exec was timed at sched_process_exec; the child of a fork has no entry
@@ -555,8 +555,18 @@ static __always_inline void on_sys_exit(struct pt_regs *regs, long ret)
 			hist_add_atomic(&st->clone_ns, bpf_ktime_get_ns() - t->syscall_ns);
 	}
 	t->syscall_ns = 0;
-#endif
 }
+
+/* Only a followed task's calls are worth reading the call number of; tp_btf reads it
+ * directly, raw_tp through a probe read. */
+#ifdef AMZ_SYSCALL_NR_FIELD
+#define SYSCALL_NR_BTF(regs) ((long)((struct pt_regs___amz *)(regs))->AMZ_SYSCALL_NR_FIELD)
+#define SYSCALL_NR_RAW(regs)                                                                       \
+	((long)BPF_CORE_READ((struct pt_regs___amz *)(regs), AMZ_SYSCALL_NR_FIELD))
+#else
+#define SYSCALL_NR_BTF(regs) (-1L)
+#define SYSCALL_NR_RAW(regs) (-1L)
+#endif
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
@@ -660,14 +670,16 @@ int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(regs, ret);
+	if (maybe_followed((__u32)bpf_get_current_pid_tgid()))
+		on_sys_exit(SYSCALL_NR_BTF(regs), ret);
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(regs, ret);
+	if (maybe_followed((__u32)bpf_get_current_pid_tgid()))
+		on_sys_exit(SYSCALL_NR_RAW(regs), ret);
 	return 0;
 }
 
