@@ -86,7 +86,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 2 << 20);
+	__uint(max_entries, 512 << 10);
 } events SEC(".maps");
 
 /* Tracked tasks on a CPU and the time of the last change; see AMZ_CONC_COUNT_BITS. */
@@ -458,10 +458,14 @@ static __always_inline void new_task(struct amz_stats *st, __u64 now, __u32 pare
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {
-	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
-	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u32 parent_tgid, child_tgid;
 	struct amz_stats *st;
 
+	/* Every fork on the machine comes here: a followed task has its bit set. */
+	if (!maybe_followed(BPF_CORE_READ(parent, pid)))
+		return 0;
+	parent_tgid = BPF_CORE_READ(parent, tgid);
+	child_tgid = BPF_CORE_READ(child, tgid);
 	if (!is_tracked(parent_tgid))
 		return 0;
 	st = my_stats();
@@ -481,9 +485,12 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 
 static __always_inline int on_exit(struct task_struct *task)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid;
 	struct amz_stats *st;
 
+	if (!maybe_followed(BPF_CORE_READ(task, pid)))
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
 	if (!is_tracked(tgid))
 		return 0;
 

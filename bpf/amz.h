@@ -5,10 +5,10 @@
 
 /* Upper bound on thread-group ids tracked at once; a workload with more live processes than
  * this stops being followed at its newest forks, and each refusal is counted. */
-#define AMZ_MAX_TRACKED 16384
+#define AMZ_MAX_TRACKED 8192
 
 /* Upper bound on live tasks (threads) followed at once, with the same counted refusal. */
-#define AMZ_MAX_TASKS 16384
+#define AMZ_MAX_TASKS 8192
 
 /* Pids are below 2^22 (the kernel's PID_MAX_LIMIT): one bit each says "followed". */
 #define AMZ_PID_SPACE (1 << 22)
