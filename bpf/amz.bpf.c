@@ -506,6 +506,8 @@ static __always_inline int on_exit(struct task_struct *task)
 	return 0;
 }
 
+/* A thread other than the leader that execs takes the leader's pid; its entry stays under the
+ * old pid, and the task is no longer followed after that exec. */
 static __always_inline int on_exec(struct task_struct *task, __u32 old_pid)
 {
 	struct amz_task_state *t = task_of(old_pid);

@@ -219,6 +219,7 @@ static int trace_child(struct tracer *t, struct launch *l, const struct marker_f
 
 	if (tracer_follow(t, l->pid, err) < 0) {
 		launch_abort(l);
+		l->status = LAUNCH_EXIT_FAILED << 8;
 		return -1;
 	}
 	attach_markers(t, m);
