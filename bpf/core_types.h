@@ -27,4 +27,19 @@ struct task_struct___pre514 {
 	long state;
 } __attribute__((preserve_access_index));
 
+/* The register holding the system call number at sys_exit; the "___amz" flavour keeps this
+ * declaration apart from any pt_regs a system header might bring, and CO-RE matches it to the
+ * kernel's struct pt_regs by name. */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs___amz {
+	unsigned long orig_ax;
+} __attribute__((preserve_access_index));
+#define AMZ_SYSCALL_NR_FIELD orig_ax
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs___amz {
+	int syscallno;
+} __attribute__((preserve_access_index));
+#define AMZ_SYSCALL_NR_FIELD syscallno
+#endif
+
 #endif

@@ -1,7 +1,12 @@
-/* amzprof [OPTIONS] -- COMMAND: run a workload under the tracer and report what it cost. */
+/* amzprof [OPTIONS] -- COMMAND, or amzprof -p PID [-d SECONDS]: run or follow a workload
+ * under the tracer and report what its parallelism cost. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -10,44 +15,54 @@
 #include "report.h"
 #include "tracer.h"
 
+/* How often the fallback samples the task tree from /proc. */
+#define FALLBACK_SAMPLE_MS 10
+
 struct trace_opts {
 	const char *output;
 	bool json;
+	bool keep_root;
 	int verbosity;
+	pid_t pid;	 /* -p: follow this running process instead of starting one */
+	double duration; /* -d: seconds to follow it; 0 until it ends */
 	char **command;
 };
 
-static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
+static int parse_number(const char *opt, const char *s, double *out)
 {
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"json", no_argument, NULL, 'j'},
-		{"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
+	char *end;
 
-	memset(o, 0, sizeof(*o));
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:v", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'v':
-			o->verbosity++;
-			break;
-		case ':':
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(*out) || *out < 0)
+		return cli_usage_error("option '%s' needs a non-negative number, not '%s'", opt, s);
+	return 0;
+}
+
+static int parse_pid(const char *s, pid_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return cli_usage_error("option '-p' needs a process id, not '%s'", s);
+	*out = (pid_t)v;
+	return 0;
+}
+
+static int check_target(int argc, char **argv, struct trace_opts *o)
+{
+	if (o->pid) {
+		if (optind < argc)
+			return cli_usage_error("give either '-p PID' or a command after '--', "
+					       "not both");
+		return 0;
 	}
-
+	if (o->duration > 0)
+		return cli_usage_error("option '-d' limits how long '-p PID' follows a process; "
+				       "a command runs until it ends");
 	if (optind >= argc || strcmp(argv[optind - 1], "--") != 0) {
 		if (optind < argc)
 			return cli_usage_error("put the command to trace after '--', as in "
@@ -59,36 +74,307 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 	return 0;
 }
 
-static int finish(const struct trace_opts *o, const struct launch *l, const struct amz_trace *t,
-		  double wall_s)
+static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 {
-	struct report_run r = {
-		.argv = o->command,
-		.exit_status = launch_exit_status(l),
-		.term_signal = WIFSIGNALED(l->status) ? WTERMSIG(l->status) : 0,
-		.wall_s = wall_s,
-		.trace = t,
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"json", no_argument, NULL, 'j'},
+		{"pid", required_argument, NULL, 'p'},
+		{"duration", required_argument, NULL, 'd'},
+		{"keep-root", no_argument, NULL, 'k'},
+		{"verbose", no_argument, NULL, 'v'},
+		{NULL, 0, NULL, 0},
 	};
+	int c, r = 0;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	optind = 1;
+	while (!r && (c = getopt_long(argc, argv, "+:o:p:d:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'p':
+			r = parse_pid(optarg, &o->pid);
+			break;
+		case 'd':
+			r = parse_number("-d", optarg, &o->duration);
+			break;
+		case 'k':
+			o->keep_root = true;
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		case ':':
+			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return r ? r : check_target(argc, argv, o);
+}
+
+static void add_usage(struct amz_trace *t, const struct launch *l)
+{
+	const struct rusage *u = &l->usage;
+
+	t->rusage_known = true;
+	t->user_ns = (unsigned long long)u->ru_utime.tv_sec * 1000000000ULL +
+		     (unsigned long long)u->ru_utime.tv_usec * 1000ULL;
+	t->sys_ns = (unsigned long long)u->ru_stime.tv_sec * 1000000000ULL +
+		    (unsigned long long)u->ru_stime.tv_usec * 1000ULL;
+	t->peak_rss_kib = (unsigned long long)u->ru_maxrss;
+}
+
+static void add_throttle(struct amz_trace *t, pid_t pid, bool known_before,
+			 const struct tracer_throttle *before)
+{
+	struct tracer_throttle after;
+
+	if (!known_before || tracer_read_throttle(pid, &after) < 0)
+		return;
+	t->throttle_known = true;
+	t->nr_periods = after.nr_periods - before->nr_periods;
+	t->nr_throttled = after.nr_throttled - before->nr_throttled;
+	t->throttled_ns = after.throttled_ns - before->throttled_ns;
+}
+
+static int write_report(const struct trace_opts *o, const struct amz_trace *t)
+{
+	struct report_run r = {.argv = o->command, .attached_pid = o->pid, .trace = t};
 	FILE *out = cli_open_output(o->output);
 
 	if (!out)
-		return LAUNCH_EXIT_FAILED;
+		return -1;
 	if (o->json)
 		report_run_json(out, &r);
 	else
 		report_run_text(out, &r);
 	cli_close_output(out);
-	return r.exit_status;
+	return 0;
+}
+
+static void say_no_bpf(const char *why)
+{
+	cli_error("eBPF unavailable (%s); reporting what user space sees: rusage, and task "
+		  "counts sampled from /proc every %d ms",
+		  why, FALLBACK_SAMPLE_MS);
+}
+
+/* The files whose chunk markers are attached: the workload's binary and the pool library it
+ * links, when they have markers. With none, the marker programs are not even loaded. */
+struct marker_files {
+	int n;
+	char path[2][PATH_MAX];
+};
+
+static void add_if_marked(struct marker_files *m, const char *path)
+{
+	if (m->n < 2 && tracer_has_markers(path) == 1)
+		snprintf(m->path[m->n++], sizeof(m->path[0]), "%s", path);
+}
+
+static void find_markers(struct marker_files *m, const char *binary, pid_t running)
+{
+	char lib[PATH_MAX];
+
+	m->n = 0;
+	if (!binary)
+		return;
+	add_if_marked(m, binary);
+	if (running ? tracer_mapped_pool_library(running, lib, sizeof(lib))
+		    : tracer_find_pool_library(binary, lib, sizeof(lib)))
+		add_if_marked(m, lib);
+}
+
+static int open_tracer(struct tracer **t, const struct marker_files *m, struct amz_err *err)
+{
+	struct tracer_opts opts = {.no_usdt = m->n == 0};
+
+	return tracer_open_opts(t, &opts, err);
+}
+
+static void attach_markers(struct tracer *t, const struct marker_files *m)
+{
+	struct amz_err err = {0};
+	int i;
+
+	for (i = 0; i < m->n; i++) {
+		if (tracer_attach_usdt(t, m->path[i], &err) < 0)
+			amz_log(AMZ_LOG_WARN, "%s; its chunks are not reported", err.msg);
+	}
+}
+
+/* The run under BPF: follow the stopped child, let it exec, wait, read the aggregates. */
+static int trace_child(struct tracer *t, struct launch *l, const struct marker_files *m,
+		       struct amz_trace *trace, struct amz_err *err)
+{
+	uint64_t start;
+	int r;
+
+	if (tracer_follow(t, l->pid, err) < 0) {
+		launch_abort(l);
+		l->status = LAUNCH_EXIT_FAILED << 8;
+		return -1;
+	}
+	attach_markers(t, m);
+
+	tracer_reset(t);
+	start = amz_now_ns();
+	r = launch_release(l, err);
+	if (launch_wait(l, r < 0 ? NULL : err) < 0)
+		return -1;
+	tracer_read(t, trace);
+	trace->wall_ns = amz_now_ns() - start;
+	return r;
+}
+
+/* The run without BPF: sample the tree from /proc while the workload runs. */
+static int sample_child(struct launch *l, const char *why, struct amz_trace *trace,
+			struct amz_err *err)
+{
+	struct tracer_sampler *s = NULL;
+	uint64_t start;
+	int r;
+
+	tracer_sampler_start(&s, l->pid, FALLBACK_SAMPLE_MS, NULL);
+	start = amz_now_ns();
+	r = launch_release(l, err);
+	if (launch_wait(l, r < 0 ? NULL : err) < 0) {
+		tracer_sampler_stop(s, trace);
+		return -1;
+	}
+	memset(trace, 0, sizeof(*trace));
+	tracer_sampler_stop(s, trace);
+	trace->wall_ns = amz_now_ns() - start;
+	snprintf(trace->source, sizeof(trace->source), "userspace");
+	snprintf(trace->why_no_bpf, sizeof(trace->why_no_bpf), "%s", why);
+	return r;
+}
+
+static int trace_command(const struct trace_opts *o)
+{
+	struct tracer_throttle before;
+	struct launch_creds creds;
+	struct amz_err err = {0};
+	struct amz_trace trace;
+	struct tracer *t = NULL;
+	struct marker_files markers;
+	struct launch l;
+	char binary[PATH_MAX];
+	bool throttle_known;
+	int r;
+
+	/* Check the command first: a typo should not cost a BPF load. */
+	r = launch_check_command(o->command[0], &err);
+	if (r) {
+		cli_error("%s", err.msg);
+		return r;
+	}
+	if (launch_sudo_creds(&creds, o->keep_root, &err) < 0) {
+		cli_error("%s", err.msg);
+		return LAUNCH_EXIT_FAILED;
+	}
+	throttle_known = tracer_read_throttle(0, &before) == 0;
+	find_markers(&markers,
+		     launch_resolve_command(o->command[0], binary, sizeof(binary)) == 0 ? binary
+											: NULL,
+		     0);
+
+	/* Fork the workload stopped, load the tracer (or fall back), run it to its end. */
+	if (launch_prepare_as(&l, o->command, &creds, &err) < 0) {
+		cli_error("%s", err.msg);
+		return LAUNCH_EXIT_FAILED;
+	}
+	if (open_tracer(&t, &markers, &err) < 0) {
+		say_no_bpf(err.msg);
+		r = sample_child(&l, err.msg, &trace, &err);
+	} else {
+		r = trace_child(t, &l, &markers, &trace, &err);
+		tracer_close(t);
+	}
+	if (r < 0) {
+		cli_error("%s", err.msg);
+		return l.exited ? launch_exit_status(&l) : LAUNCH_EXIT_FAILED;
+	}
+
+	/* Report, and pass the workload's status through. */
+	trace.exit_status = launch_exit_status(&l);
+	trace.term_signal = WIFSIGNALED(l.status) ? WTERMSIG(l.status) : 0;
+	add_usage(&trace, &l);
+	add_throttle(&trace, 0, throttle_known, &before);
+	if (write_report(o, &trace) < 0)
+		return LAUNCH_EXIT_FAILED;
+	return trace.exit_status;
+}
+
+static int follow_running(const struct trace_opts *o, struct amz_trace *trace, struct amz_err *err)
+{
+	struct tracer_sampler *s = NULL;
+	struct marker_files markers;
+	struct tracer *t = NULL;
+	char exe[64];
+	uint64_t start;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)o->pid);
+	find_markers(&markers, exe, o->pid);
+	if (open_tracer(&t, &markers, err) < 0) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		say_no_bpf(why);
+		if (tracer_sampler_start(&s, o->pid, FALLBACK_SAMPLE_MS, err) < 0)
+			return -1;
+		start = amz_now_ns();
+		launch_watch(o->pid, o->duration);
+		memset(trace, 0, sizeof(*trace));
+		tracer_sampler_stop(s, trace);
+		snprintf(trace->source, sizeof(trace->source), "userspace");
+		snprintf(trace->why_no_bpf, sizeof(trace->why_no_bpf), "%s", why);
+	} else {
+		int descendants = tracer_follow_tree(t, o->pid, err);
+
+		if (descendants < 0) {
+			tracer_close(t);
+			return -1;
+		}
+		attach_markers(t, &markers);
+		tracer_reset(t);
+		start = amz_now_ns();
+		amz_log(AMZ_LOG_INFO, "following process %d and %d descendants", (int)o->pid,
+			descendants);
+		launch_watch(o->pid, o->duration);
+		tracer_read(t, trace);
+		tracer_close(t);
+	}
+	trace->wall_ns = amz_now_ns() - start;
+	trace->attached = true;
+	return 0;
+}
+
+static int trace_attached(const struct trace_opts *o)
+{
+	struct tracer_throttle before;
+	struct amz_err err = {0};
+	struct amz_trace trace;
+	bool throttle_known = tracer_read_throttle(0, &before) == 0;
+
+	if (follow_running(o, &trace, &err) < 0) {
+		cli_error("%s", err.msg);
+		return CLI_EXIT_FAILED;
+	}
+	add_throttle(&trace, o->pid, throttle_known, &before);
+	return write_report(o, &trace) < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o;
-	struct launch l;
-	struct tracer *t = NULL;
-	struct amz_trace trace;
-	struct amz_err err = {0};
-	uint64_t start;
 	int r;
 
 	r = parse_trace_opts(argc, argv, &o);
@@ -96,40 +382,5 @@ int cmd_trace(int argc, char **argv)
 		return r;
 	cli_set_verbosity(o.verbosity);
 
-	/* Check the command first: a typo should not cost a BPF load. */
-	r = launch_check_command(o.command[0], &err);
-	if (r) {
-		cli_error("%s", err.msg);
-		return r;
-	}
-
-	/* Fork the workload stopped, load the tracer, follow the child, let it exec. */
-	if (launch_prepare(&l, o.command, &err) < 0) {
-		cli_error("%s", err.msg);
-		return LAUNCH_EXIT_FAILED;
-	}
-	if (tracer_open(&t, &err) < 0 || tracer_follow(t, l.pid, &err) < 0) {
-		cli_error("%s", err.msg);
-		launch_abort(&l);
-		tracer_close(t);
-		return LAUNCH_EXIT_FAILED;
-	}
-	start = amz_now_ns();
-	r = launch_release(&l, &err);
-
-	/* Wait for the workload, then read what the kernel counted. */
-	if (launch_wait(&l, &err) < 0) {
-		cli_error("%s", err.msg);
-		tracer_close(t);
-		return LAUNCH_EXIT_FAILED;
-	}
-	if (r < 0) {
-		cli_error("%s", err.msg);
-		tracer_close(t);
-		return launch_exit_status(&l);
-	}
-	tracer_read(t, &trace);
-	tracer_close(t);
-
-	return finish(&o, &l, &trace, (double)(amz_now_ns() - start) / 1e9);
+	return o.pid ? trace_attached(&o) : trace_command(&o);
 }

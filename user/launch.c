@@ -1,13 +1,18 @@
 /* Starting the workload without a shell, forwarding signals to it, and reaping it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launch.h"
@@ -57,25 +62,82 @@ static int is_executable_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-static int search_path(const char *cmd)
+/* The first executable file named cmd in PATH, as execvp finds it, written to full. */
+static int search_path(const char *cmd, char *full, size_t size)
 {
 	const char *path = getenv("PATH");
 	char *copy, *dir, *save = NULL;
-	char full[PATH_MAX];
 	int found = 0;
 
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	copy = strdup(path);
 	if (!copy)
-		return 1;
+		return 0;
 
 	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(full, sizeof(full), "%s/%s", *dir ? dir : ".", cmd);
+		snprintf(full, size, "%s/%s", *dir ? dir : ".", cmd);
 		found = is_executable_file(full);
 	}
 	free(copy);
 	return found;
+}
+
+int launch_resolve_command(const char *cmd, char *path, size_t size)
+{
+	if (strchr(cmd, '/')) {
+		snprintf(path, size, "%s", cmd);
+		return is_executable_file(path) ? 0 : -1;
+	}
+	return search_path(cmd, path, size) ? 0 : -1;
+}
+
+static int parse_id(const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 0xfffffffeUL)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int launch_sudo_creds(struct launch_creds *c, bool keep_root, struct amz_err *err)
+{
+	const char *suid = getenv("SUDO_UID"), *sgid = getenv("SUDO_GID");
+	const char *user = getenv("SUDO_USER");
+	unsigned int uid, gid;
+	struct passwd *pw;
+
+	memset(c, 0, sizeof(*c));
+	if (keep_root || geteuid() != 0 || !suid)
+		return 0;
+	if (parse_id(suid, &uid) < 0 || parse_id(sgid, &gid) < 0)
+		return amz_fail(err, EINVAL,
+				"cannot run the workload as the sudo caller: SUDO_UID and SUDO_GID "
+				"must be numbers (they are '%s' and '%s')",
+				suid, sgid ? sgid : "");
+
+	c->drop = true;
+	c->uid = (uid_t)uid;
+	c->gid = (gid_t)gid;
+	c->ngroups = (int)ARRAY_SIZE(c->groups);
+	pw = user ? NULL : getpwuid(c->uid);
+	if (!user && pw)
+		user = pw->pw_name;
+	/* A user unknown here keeps only the group sudo named. */
+	if (!user || getgrouplist(user, c->gid, c->groups, &c->ngroups) < 0) {
+		c->groups[0] = c->gid;
+		c->ngroups = 1;
+	}
+	amz_log(AMZ_LOG_INFO, "the workload runs as uid %u, gid %u, with %d groups (sudo caller)",
+		uid, gid, c->ngroups);
+	return 0;
 }
 
 int launch_check_command(const char *cmd, struct amz_err *err)
@@ -88,7 +150,9 @@ int launch_check_command(const char *cmd, struct amz_err *err)
 	}
 
 	if (!strchr(cmd, '/')) {
-		if (search_path(cmd))
+		char full[PATH_MAX];
+
+		if (search_path(cmd, full, sizeof(full)))
 			return 0;
 		amz_fail(err, ENOENT, "cannot run '%s': no such command in PATH", cmd);
 		return LAUNCH_EXIT_NOT_FOUND;
@@ -106,13 +170,44 @@ int launch_check_command(const char *cmd, struct amz_err *err)
 	return 0;
 }
 
-static void child_wait_and_exec(int go_fd, int exec_fd, char *const argv[])
+/* What a child that could not exec tells amzprof through exec_fd. */
+struct child_report {
+	int stage; /* STAGE_CREDS or STAGE_EXEC */
+	int code;  /* errno */
+};
+
+#define STAGE_CREDS 1
+#define STAGE_EXEC  2
+
+static void child_report(int exec_fd, int stage, int code)
+{
+	struct child_report r = {stage, code};
+
+	while (write(exec_fd, &r, sizeof(r)) < 0 && errno == EINTR)
+		;
+}
+
+static int become(const struct launch_creds *c)
+{
+	if (setgroups((size_t)c->ngroups, c->groups) < 0 || setgid(c->gid) < 0 ||
+	    setuid(c->uid) < 0)
+		return -1;
+	return 0;
+}
+
+static void child_wait_and_exec(int go_fd, int exec_fd, char *const argv[],
+				const struct launch_creds *creds)
 {
 	char go = 0;
 	ssize_t n;
 	int code;
 
 	restore_default_signals();
+
+	if (creds && creds->drop && become(creds) < 0) {
+		child_report(exec_fd, STAGE_CREDS, errno);
+		_exit(LAUNCH_EXIT_FAILED);
+	}
 
 	/* One byte means amzprof follows this process now; EOF means amzprof is gone. */
 	do {
@@ -125,12 +220,17 @@ static void child_wait_and_exec(int go_fd, int exec_fd, char *const argv[])
 	execvp(argv[0], argv);
 
 	code = errno;
-	while (write(exec_fd, &code, sizeof(code)) < 0 && errno == EINTR)
-		;
+	child_report(exec_fd, STAGE_EXEC, code);
 	_exit(code == ENOENT ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_EXECUTE);
 }
 
 int launch_prepare(struct launch *l, char *const argv[], struct amz_err *err)
+{
+	return launch_prepare_as(l, argv, NULL, err);
+}
+
+int launch_prepare_as(struct launch *l, char *const argv[], const struct launch_creds *creds,
+		      struct amz_err *err)
 {
 	int go[2], ex[2];
 
@@ -159,7 +259,7 @@ int launch_prepare(struct launch *l, char *const argv[], struct amz_err *err)
 	if (l->pid == 0) {
 		close(go[1]);
 		close(ex[0]);
-		child_wait_and_exec(go[0], ex[1], argv);
+		child_wait_and_exec(go[0], ex[1], argv, creds);
 	}
 
 	close(go[0]);
@@ -172,7 +272,7 @@ int launch_prepare(struct launch *l, char *const argv[], struct amz_err *err)
 
 int launch_release(struct launch *l, struct amz_err *err)
 {
-	int code = 0;
+	struct child_report r = {0, 0};
 	ssize_t n;
 
 	do {
@@ -182,14 +282,19 @@ int launch_release(struct launch *l, struct amz_err *err)
 	l->go_fd = -1;
 
 	do {
-		n = read(l->exec_fd, &code, sizeof(code));
+		n = read(l->exec_fd, &r, sizeof(r));
 	} while (n < 0 && errno == EINTR);
 	close(l->exec_fd);
 	l->exec_fd = -1;
 
-	if (n == (ssize_t)sizeof(code))
-		return amz_fail(err, code, "cannot execute the command: %s", amz_reason(code));
-	return 0;
+	if (n != (ssize_t)sizeof(r))
+		return 0;
+	if (r.stage == STAGE_CREDS)
+		return amz_fail(err, r.code,
+				"cannot run the workload as the sudo caller (use --keep-root to "
+				"run it as root): %s",
+				amz_reason(r.code));
+	return amz_fail(err, r.code, "cannot execute the command: %s", amz_reason(r.code));
 }
 
 int launch_wait(struct launch *l, struct amz_err *err)
@@ -197,7 +302,7 @@ int launch_wait(struct launch *l, struct amz_err *err)
 	pid_t r;
 
 	do {
-		r = waitpid(l->pid, &l->status, 0);
+		r = wait4(l->pid, &l->status, 0, &l->usage);
 	} while (r < 0 && errno == EINTR);
 
 	forward_pid = 0;
@@ -206,6 +311,66 @@ int launch_wait(struct launch *l, struct amz_err *err)
 		return amz_fail(err, errno, "cannot wait for the workload: %s", amz_reason(errno));
 	l->exited = true;
 	return 0;
+}
+
+static volatile sig_atomic_t watch_signal;
+
+static void note_signal(int sig)
+{
+	watch_signal = sig;
+}
+
+static void install_watch_handlers(void)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = note_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaction(forwarded_signals[i], &sa, NULL);
+}
+
+static double seconds_left(uint64_t deadline)
+{
+	uint64_t now = amz_now_ns();
+
+	return now >= deadline ? 0 : (double)(deadline - now) / 1e9;
+}
+
+enum launch_watch_end launch_watch(pid_t pid, double seconds)
+{
+	uint64_t deadline = seconds > 0 ? amz_now_ns() + (uint64_t)(seconds * 1e9) : UINT64_MAX;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	enum launch_watch_end end = LAUNCH_WATCH_TIMEOUT;
+
+	install_watch_handlers();
+	/* Waiting in slices keeps a limit of days from overflowing poll's milliseconds, and
+	 * lets a kernel without pidfd_open fall back to probing the pid. */
+	while (!watch_signal) {
+		double left = seconds_left(deadline);
+		int slice = left < 0.1 ? (int)(left * 1000) + 1 : 100;
+		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+
+		if (left <= 0)
+			break;
+		if (pidfd >= 0 ? poll(&pfd, 1, slice) > 0 : kill(pid, 0) < 0 && errno == ESRCH) {
+			end = LAUNCH_WATCH_EXITED;
+			break;
+		}
+		if (pidfd < 0) {
+			struct timespec ts = {0, (long)slice * 1000000L};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (watch_signal)
+		end = LAUNCH_WATCH_SIGNALED;
+	if (pidfd >= 0)
+		close(pidfd);
+	restore_default_signals();
+	return end;
 }
 
 void launch_abort(struct launch *l)

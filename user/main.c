@@ -27,6 +27,7 @@ static void print_help(FILE *f)
 
 	fprintf(f,
 		"Usage: amzprof [OPTIONS] -- COMMAND [ARGS...]\n"
+		"       amzprof [OPTIONS] -p PID [-d SECONDS]\n"
 		"       amzprof COMMAND [OPTIONS]\n\n"
 		"Measures what spawning workers and handing them work cost on this host, in the\n"
 		"kernel, and tells how many workers and what chunk size a parallel run should "
@@ -38,13 +39,18 @@ static void print_help(FILE *f)
 		"\nOptions of a traced run:\n"
 		"  -o, --output FILE  write the report to FILE instead of stderr\n"
 		"      --json         write the report as JSON\n"
+		"  -p, --pid PID      follow a running process and its descendants instead\n"
+		"  -d, --duration S   with -p: stop after S seconds (default: when PID ends)\n"
+		"      --keep-root    under sudo, run COMMAND as root, not as the calling user\n"
 		"  -v, --verbose      say what was detected and decided (-vv: libbpf's output)\n"
 		"  -h, --help         show this help\n"
 		"  -V, --version      show the version\n\n"
 		"Exit status: the workload's own status when one ran (128+N if killed by signal "
 		"N);\n"
 		"125 when amzprof failed, 126 when COMMAND cannot be executed, 127 when it is not\n"
-		"found; for other commands 0 on success, 1 on failure, 2 on a usage error.\n\n"
+		"found; with -p and for other commands 0 on success, 1 on failure, 2 on a usage\n"
+		"error. Without eBPF (not root, no CAP_BPF, no BTF) amzprof says why in one line\n"
+		"and reports only what user space sees, marked as such.\n\n"
 		"Example:\n"
 		"  sudo amzprof -- make -j8\n");
 }

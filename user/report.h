@@ -3,18 +3,20 @@
 #define AMZ_REPORT_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "tracer.h"
 
 struct report_run {
-	char *const *argv;	       /* the workload's command line */
-	int exit_status;	       /* as a shell reports it: 128+N after signal N */
-	int term_signal;	       /* the signal that killed the workload, or 0 */
-	double wall_s;		       /* from release to the workload's end */
-	const struct amz_trace *trace; /* what the kernel counted */
+	char *const *argv;	       /* the workload's command line; NULL when attached */
+	pid_t attached_pid;	       /* -p PID: the process followed, else 0 */
+	const struct amz_trace *trace; /* everything measured, run-level fields included */
 };
 
+/* The text report: a few lines on what matters most, then the details and histograms. */
 void report_run_text(FILE *f, const struct report_run *r);
+
+/* trace_to_json's document plus the command line. */
 int report_run_json(FILE *f, const struct report_run *r);
 
 #endif

@@ -4,8 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "testutil.h"
 #include "tracer.h"
@@ -110,7 +114,7 @@ json_object *test_load_json(const char *path)
 	return root;
 }
 
-long long test_json_int(json_object *root, const char *dotted_path)
+static json_object *json_at(json_object *root, const char *dotted_path)
 {
 	char key[256], *dot, *cur = key;
 	json_object *o = root;
@@ -121,10 +125,98 @@ long long test_json_int(json_object *root, const char *dotted_path)
 		if (dot)
 			*dot = '\0';
 		if (!json_object_object_get_ex(o, cur, &o))
-			fail_msg("JSON has no field %s", dotted_path);
+			return NULL;
 		cur = dot ? dot + 1 : NULL;
 	}
+	return o;
+}
+
+int test_json_has(json_object *root, const char *dotted_path)
+{
+	return json_at(root, dotted_path) != NULL;
+}
+
+long long test_json_int(json_object *root, const char *dotted_path)
+{
+	json_object *o = json_at(root, dotted_path);
+
+	if (!o)
+		fail_msg("JSON has no field %s", dotted_path);
 	return json_object_get_int64(o);
+}
+
+double test_json_double(json_object *root, const char *dotted_path)
+{
+	json_object *o = json_at(root, dotted_path);
+
+	if (!o)
+		fail_msg("JSON has no field %s", dotted_path);
+	return json_object_get_double(o);
+}
+
+static int add_id(unsigned int *ids, int n, int max, unsigned int id)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] == id)
+			return n;
+	}
+	if (n < max)
+		ids[n++] = id;
+	return n;
+}
+
+int test_bpf_prog_ids_of_pid(pid_t pid, unsigned int *ids, int max)
+{
+	char dir[64], path[384], line[256];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		unsigned int id;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "prog_id: %u", &id) == 1)
+				n = add_id(ids, n, max, id);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+int test_bpf_prog_exists(unsigned int id)
+{
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd < 0)
+		return errno != ENOENT;
+	close(fd);
+	return 1;
+}
+
+void test_wait_for(int (*cond)(void *ctx), void *ctx, const char *what)
+{
+	struct timespec ms = {0, 1000000L};
+	int i;
+
+	for (i = 0; i < 60000; i++) {
+		if (cond(ctx))
+			return;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("gave up waiting, after a minute, for %s", what);
 }
 
 void test_skip_or_fail(const char *fmt, ...)

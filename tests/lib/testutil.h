@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -33,6 +34,21 @@ char *test_temp_path(const char *name);
 /* Parses a JSON file, failing the test when it is missing or not JSON. */
 json_object *test_load_json(const char *path);
 long long test_json_int(json_object *root, const char *dotted_path);
+
+/* Whether the JSON document has a value at dotted_path. */
+int test_json_has(json_object *root, const char *dotted_path);
+double test_json_double(json_object *root, const char *dotted_path);
+
+/* Ids of the BPF programs that process pid holds open (program and link fds, from
+ * /proc/PID/fdinfo); returns how many, at most max. */
+int test_bpf_prog_ids_of_pid(pid_t pid, unsigned int *ids, int max);
+
+/* Whether the kernel still has a BPF program with this id. */
+int test_bpf_prog_exists(unsigned int id);
+
+/* Polls cond(ctx) every millisecond until it holds; fails the test, naming what, after a
+ * minute, so that a broken program cannot hang the suite. */
+void test_wait_for(int (*cond)(void *ctx), void *ctx, const char *what);
 
 /* Skips the test with a printed reason; under CI=true a missing capability fails instead. */
 void test_skip_or_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,6 @@
 /* A workload with a known shape: forks exactly K processes and starts exactly T threads, then
- * exits with a chosen status or signal. amzprof's tests count its tasks against K and T. */
+ * exits with a chosen status or signal; with --wait-stdin it first waits for a byte on stdin.
+ * amzprof's tests count its tasks against K and T. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -17,12 +18,13 @@ struct spawn_opts {
 	long exit_code;
 	long signal;
 	long sleep_ms;
+	int wait_stdin;
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: spawn [--procs K] [--threads T] [--sleep-ms MS] "
-			"[--exit CODE] [--signal N]\n");
+			"[--exit CODE] [--signal N] [--wait-stdin]\n");
 	exit(2);
 }
 
@@ -46,6 +48,7 @@ static void parse(int argc, char **argv, struct spawn_opts *o)
 		{"exit", required_argument, NULL, 'e'},
 		{"signal", required_argument, NULL, 's'},
 		{"sleep-ms", required_argument, NULL, 'm'},
+		{"wait-stdin", no_argument, NULL, 'w'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -67,6 +70,9 @@ static void parse(int argc, char **argv, struct spawn_opts *o)
 			break;
 		case 'm':
 			o->sleep_ms = number(optarg);
+			break;
+		case 'w':
+			o->wait_stdin = 1;
 			break;
 		default:
 			usage();
@@ -131,6 +137,13 @@ int main(int argc, char **argv)
 	struct spawn_opts o;
 
 	parse(argc, argv, &o);
+	/* Lets a test attach to this process before it starts spawning. */
+	if (o.wait_stdin) {
+		char c;
+
+		while (read(STDIN_FILENO, &c, 1) < 0 && errno == EINTR)
+			;
+	}
 	fork_children(o.procs, o.sleep_ms);
 	start_threads(o.threads, o.sleep_ms);
 
