@@ -10,6 +10,7 @@
 #include "calibrate_probes.h"
 #include "profile.h"
 #include "stats.h"
+#include "tracer.h"
 
 /* How hard each effort level tries: the interval of the median to reach, the fewest trials
  * to accept, and a factor on every probe's time budget. */
@@ -33,6 +34,14 @@ static const struct effort_rule effort_rules[] = {
 /* Parent sizes for the fork probes, on top of what amzprof itself has resident. */
 static const size_t default_sizes_mib[] = {0, 32, 128};
 static const size_t thorough_sizes_mib[] = {0, 32, 128, 512, 1024};
+
+/* Which of the tracer's histograms holds the kernel's view of a probe's trials. */
+enum kernel_view {
+	VIEW_NONE,
+	VIEW_SPAWN,  /* the parent's clone call to the child's first run */
+	VIEW_EXEC,   /* exec of the spawned binary */
+	VIEW_WAKEUP, /* wakeup to run */
+};
 
 struct plan_item {
 	const char *name;
@@ -203,9 +212,56 @@ static int run_trials(struct probe_state *ps, struct trial_sets *t, const struct
 	}
 }
 
-static void run_item(const struct plan_item *it, const struct effort_rule *rule)
+static enum kernel_view view_of(enum probe_kind kind)
 {
-	struct trial_sets t = {0};
+	switch (kind) {
+	case PROBE_FORK:
+	case PROBE_THREAD:
+		return VIEW_SPAWN;
+	case PROBE_POSIX_SPAWN:
+		return VIEW_EXEC;
+	case PROBE_PIPE:
+	case PROBE_FUTEX:
+	case PROBE_UNIX:
+		return VIEW_WAKEUP;
+	default:
+		return VIEW_NONE;
+	}
+}
+
+/* The kernel's histogram of the same trials; its resolution is one log2 slot. */
+static void read_kernel_view(struct tracer *t, enum probe_kind kind, struct calib_figure *f)
+{
+	struct amz_trace *trace = calloc(1, sizeof(*trace));
+	const struct amz_hist *h = NULL;
+
+	if (!trace)
+		return;
+	tracer_read(t, trace);
+	switch (view_of(kind)) {
+	case VIEW_SPAWN:
+		h = &trace->k.spawn_ns;
+		break;
+	case VIEW_EXEC:
+		h = &trace->k.exec_ns;
+		break;
+	case VIEW_WAKEUP:
+		h = &trace->k.wakeup_ns;
+		break;
+	case VIEW_NONE:
+		break;
+	}
+	if (h && h->count) {
+		f->kernel_p50_ns = trace_hist_percentile(h, 0.5);
+		f->kernel_p90_ns = trace_hist_percentile(h, 0.9);
+		f->kernel_events = h->count;
+	}
+	free(trace);
+}
+
+static void run_item(const struct plan_item *it, const struct effort_rule *rule, struct tracer *t)
+{
+	struct trial_sets trials = {0};
 	struct stats_summary v, parent;
 	struct probe_state *ps;
 	uint64_t deadline;
@@ -219,19 +275,23 @@ static void run_item(const struct plan_item *it, const struct effort_rule *rule)
 	}
 
 	deadline = amz_now_ns() + (uint64_t)(it->budget_ms * rule->budget_scale * 1e6);
-	r = run_trials(ps, &t, rule, deadline);
+	if (t)
+		tracer_reset(t);
+	r = run_trials(ps, &trials, rule, deadline);
 	probe_teardown(ps);
 	if (r < 0) {
 		snprintf(it->fig->why_not, sizeof(it->fig->why_not), "a trial failed: %s",
 			 amz_reason(-r));
 		it->fig->measured = false;
 	} else {
-		stats_summarize(&t.value, &v);
-		stats_summarize(&t.parent, &parent);
+		stats_summarize(&trials.value, &v);
+		stats_summarize(&trials.parent, &parent);
 		fill_figure(it->fig, &v, &parent, rule->target_rel, rule->min_n);
+		if (t)
+			read_kernel_view(t, it->kind, it->fig);
 	}
-	stats_free(&t.value);
-	stats_free(&t.parent);
+	stats_free(&trials.value);
+	stats_free(&trials.parent);
 }
 
 static void fit_fork_sizes(struct amz_calibration *c)
@@ -274,11 +334,14 @@ int calibrate_run(struct amz_calibration *c, const struct calib_opts *o, struct 
 	plan_dispatch(&p, c, &o->cpus);
 	plan_smt(&p, c, &o->cpus);
 
+	/* The kernel's view: the tracer follows this process, whose probes fork the tasks. */
+	if (o->tracer && tracer_follow(o->tracer, getpid(), err) == 0)
+		snprintf(c->source, sizeof(c->source), "bpf");
 	for (i = 0; i < p.n; i++) {
 		if (o->progress)
 			o->progress(p.items[i].name, i, p.n, o->progress_ctx);
 		if (!unmeasurable(&p.items[i], &o->cpus))
-			run_item(&p.items[i], rule);
+			run_item(&p.items[i], rule, c->source[0] == 'b' ? o->tracer : NULL);
 	}
 
 	/* The small-parent fork is the headline fork figure; sizes feed the fit. */
@@ -413,6 +476,21 @@ static int in_field(struct amz_err *err, const char *name)
 	return amz_fail(err, err->code, "%s: %s", name, msg);
 }
 
+static int kernel_from_json(struct calib_figure *f, json_object *k, const char *name,
+			    struct amz_err *err)
+{
+	double events;
+
+	if (!k)
+		return 0;
+	if (profile_get_number(k, "p50_ns", 0, MAX_NS, &f->kernel_p50_ns, err) < 0 ||
+	    profile_get_number(k, "p90_ns", 0, MAX_NS, &f->kernel_p90_ns, err) < 0 ||
+	    profile_get_number(k, "events", 1, 1e15, &events, err) < 0)
+		return in_field(err, name);
+	f->kernel_events = (unsigned long long)events;
+	return 0;
+}
+
 static int figure_from_json(struct calib_figure *f, json_object *o, const char *name, double max,
 			    struct amz_err *err)
 {
@@ -438,7 +516,7 @@ static int figure_from_json(struct calib_figure *f, json_object *o, const char *
 	if (child(o, "parent_median") &&
 	    profile_get_number(o, "parent_median", 0, max, &f->parent, err) < 0)
 		return in_field(err, name);
-	return 0;
+	return kernel_from_json(f, child(o, "kernel"), name, err);
 }
 
 static int spawn_from_json(struct amz_calibration *c, json_object *s, struct amz_err *err)

@@ -11,6 +11,7 @@
 #include "host.h"
 #include "profile.h"
 #include "report_calibrate.h"
+#include "tracer.h"
 
 struct calibrate_opts {
 	enum calib_effort effort;
@@ -93,6 +94,21 @@ static void choose_cpus(const struct amz_host *h, struct calib_cpus *cpus)
 	}
 }
 
+/* The kernel's view of the probes, where BPF is available; user-space timings stand alone
+ * otherwise, and the report says which. */
+static struct tracer *open_tracer(void)
+{
+	struct tracer_opts opts = {.no_usdt = true};
+	struct amz_err err = {0};
+	struct tracer *t = NULL;
+
+	if (tracer_open_opts(&t, &opts, &err) < 0) {
+		amz_log(AMZ_LOG_INFO, "calibrating without the kernel's view: %s", err.msg);
+		return NULL;
+	}
+	return t;
+}
+
 static void show_progress(const char *probe, int index, int total, void *ctx)
 {
 	uint64_t *start = ctx;
@@ -151,11 +167,13 @@ int cmd_calibrate(int argc, char **argv)
 	}
 	co.effort = o.effort;
 	choose_cpus(&host, &co.cpus);
+	co.tracer = open_tracer();
 	co.progress = tty ? show_progress : NULL;
 	co.progress_ctx = &start;
 	r = calibrate_run(&cal, &co, &err);
 	if (tty && amz_now_ns() - start >= 1000000000ull)
 		fprintf(stderr, "\r%-70s\r", "");
+	tracer_close(co.tracer);
 	if (r < 0) {
 		cli_error("%s", err.msg);
 		host_free(&host);

@@ -90,6 +90,33 @@ static void test_text_output_names_every_probe(void **state)
 	test_run_free(&r);
 }
 
+static void test_root_calibration_adds_the_kernels_view(void **state)
+{
+	char *argv[] = {(char *)test_build_path(0, "amzprof"),
+			"calibrate",
+			"--quick",
+			"--json",
+			"--no-save",
+			NULL};
+	json_object *j, *source;
+	struct test_run r;
+
+	(void)state;
+	test_require_bpf();
+	test_run(&r, argv);
+	assert_int_equal(r.status, 0);
+	j = json_tokener_parse(r.out);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "source", &source));
+	assert_string_equal(json_object_get_string(source), "bpf");
+	assert_true(test_json_int(j, "spawn_ns.fork.kernel.events") >= 3);
+	assert_true(test_json_int(j, "spawn_ns.fork.kernel.p50_ns") > 0);
+	assert_true(test_json_int(j, "spawn_ns.posix_spawn.kernel.events") >= 3);
+	assert_true(test_json_int(j, "dispatch_ns.pipe.same_cpu.kernel.events") >= 3);
+	json_object_put(j);
+	test_run_free(&r);
+}
+
 static void test_unknown_option_is_a_usage_error(void **state)
 {
 	char *argv[] = {(char *)test_build_path(0, "amzprof"), "calibrate", "--fast", NULL};
@@ -109,6 +136,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_json_output_is_saved_as_the_host_profile),
 		T(test_text_output_names_every_probe),
+		T(test_root_calibration_adds_the_kernels_view),
 		T(test_unknown_option_is_a_usage_error),
 	};
 
