@@ -312,6 +312,24 @@ static void fit_fork_sizes(struct amz_calibration *c)
 	c->fork_ns_per_mib = b > 0 ? b : 0;
 }
 
+void calibrate_cpus_for(const struct amz_host *h, struct calib_cpus *cpus)
+{
+	int pair[2];
+
+	memset(cpus, -1, sizeof(*cpus));
+	if (host_core_pair(h, pair) == 0) {
+		cpus->core_a = cpus->a = pair[0];
+		cpus->core_b = cpus->b = pair[1];
+	} else if (h->n_cpus > 0) {
+		cpus->a = h->cpus[0].cpu;
+		cpus->b = h->n_cpus > 1 ? h->cpus[1].cpu : -1;
+	}
+	if (host_smt_pair(h, pair) == 0) {
+		cpus->sibling_a = pair[0];
+		cpus->sibling_b = pair[1];
+	}
+}
+
 int calibrate_run(struct amz_calibration *c, const struct calib_opts *o, struct amz_err *err)
 {
 	const struct effort_rule *rule = &effort_rules[o->effort];
@@ -654,4 +672,31 @@ int calibrate_load(struct profile_store *s, const char *name, const struct amz_h
 				: 0;
 	json_object_put(doc);
 	return r;
+}
+
+int calibrate_obtain(struct profile_store *s, const char *name, const struct amz_host *h,
+		     struct tracer *t, enum calib_effort effort, struct amz_calibration *c,
+		     bool *fresh, char *why, size_t why_len, struct amz_err *err)
+{
+	struct calib_opts o = {.effort = effort, .tracer = t};
+	struct amz_err save_err = {0};
+	json_object *doc;
+
+	*fresh = false;
+	if (s && calibrate_load(s, name, h, c, NULL, err) == 0)
+		return 0;
+
+	/* No usable profile: measure now and keep the result for the next run. */
+	*fresh = true;
+	snprintf(why, why_len, "%s", s ? err->msg : "no profile store is open");
+	calibrate_cpus_for(h, &o.cpus);
+	if (calibrate_run(c, &o, err) < 0)
+		return -1;
+	if (!s)
+		return 0;
+	doc = calibrate_host_profile(name, h, c);
+	if (profile_save(s, name, doc, &save_err) < 0)
+		amz_log(AMZ_LOG_WARN, "the fresh calibration was not saved: %s", save_err.msg);
+	json_object_put(doc);
+	return 0;
 }

@@ -90,6 +90,10 @@ struct calib_opts {
 
 int calibrate_run(struct amz_calibration *c, const struct calib_opts *o, struct amz_err *err);
 
+/* The CPUs the probes pin to, from the host's topology: two allowed CPUs, on separate cores
+ * where there are such, and an SMT pair to set against a separate-core pair. */
+void calibrate_cpus_for(const struct amz_host *h, struct calib_cpus *cpus);
+
 const char *calibrate_effort_name(enum calib_effort e);
 
 /* The fork cost the model should charge for a parent with rss_bytes resident. */
@@ -110,5 +114,14 @@ json_object *calibrate_host_profile(const char *name, const struct amz_host *h,
  * such profile, damaged, another schema, or made on another host or under other limits. */
 int calibrate_load(struct profile_store *s, const char *name, const struct amz_host *now,
 		   struct amz_calibration *c, time_t *made, struct amz_err *err);
+
+/* The calibration to use now: the host profile NAME when it is valid for this host, else a
+ * fresh calibration at EFFORT (with the kernel's view when T is given), saved under NAME (S may
+ * be NULL: nothing is loaded or saved). On a
+ * fresh one, *why says why the saved one was not used. Fails only when calibration fails; a
+ * profile that cannot be saved is logged and the fresh figures are still returned. */
+int calibrate_obtain(struct profile_store *s, const char *name, const struct amz_host *h,
+		     struct tracer *t, enum calib_effort effort, struct amz_calibration *c,
+		     bool *fresh, char *why, size_t why_len, struct amz_err *err);
 
 #endif

@@ -51,7 +51,7 @@ FILE *cli_open_output(const char *path)
 
 	if (!path || !*path)
 		return stderr;
-	f = fopen(path, "we");
+	f = amz_fopen_as_caller(path, "we");
 	if (!f)
 		cli_error("cannot write the report to %s: %s", path, amz_reason(errno));
 	return f;

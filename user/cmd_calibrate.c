@@ -74,26 +74,6 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 	return 0;
 }
 
-/* The CPUs the probes pin to: two allowed CPUs, on separate cores where the host has them so
- * that "other CPU" is not an SMT sibling; and the SMT pair against a separate-core pair. */
-static void choose_cpus(const struct amz_host *h, struct calib_cpus *cpus)
-{
-	int pair[2];
-
-	memset(cpus, -1, sizeof(*cpus));
-	if (host_core_pair(h, pair) == 0) {
-		cpus->core_a = cpus->a = pair[0];
-		cpus->core_b = cpus->b = pair[1];
-	} else if (h->n_cpus > 0) {
-		cpus->a = h->cpus[0].cpu;
-		cpus->b = h->n_cpus > 1 ? h->cpus[1].cpu : -1;
-	}
-	if (host_smt_pair(h, pair) == 0) {
-		cpus->sibling_a = pair[0];
-		cpus->sibling_b = pair[1];
-	}
-}
-
 /* The kernel's view of the probes, where BPF is available; user-space timings stand alone
  * otherwise, and the report says which. */
 static struct tracer *open_tracer(void)
@@ -166,7 +146,7 @@ int cmd_calibrate(int argc, char **argv)
 		return CLI_EXIT_FAILED;
 	}
 	co.effort = o.effort;
-	choose_cpus(&host, &co.cpus);
+	calibrate_cpus_for(&host, &co.cpus);
 	co.tracer = open_tracer();
 	co.progress = tty ? show_progress : NULL;
 	co.progress_ctx = &start;

@@ -10,10 +10,14 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "calibrate.h"
 #include "cli.h"
+#include "host.h"
 #include "launch.h"
+#include "profile.h"
 #include "report.h"
 #include "tracer.h"
+#include "workload.h"
 
 /* How often the fallback samples the task tree from /proc. */
 #define FALLBACK_SAMPLE_MS 10
@@ -26,6 +30,21 @@ struct trace_opts {
 	pid_t pid;	 /* -p: follow this running process instead of starting one */
 	double duration; /* -d: seconds to follow it; 0 until it ends */
 	char **command;
+	const char *name;  /* the workload profile's name; default from the command */
+	const char *store; /* --store DIR */
+	bool no_save;
+	struct workload_hints hints;
+};
+
+/* What amzprof knows of the host before the run: its limits, the profile store, and the
+ * calibrated costs (saved, or measured now). Each part may be missing; the run goes on. */
+struct run_context {
+	struct amz_host host;
+	bool host_known;
+	struct profile_store store;
+	bool store_open;
+	struct amz_calibration cal;
+	bool calibrated;
 };
 
 static int parse_number(const char *opt, const char *s, double *out)
@@ -74,6 +93,16 @@ static int check_target(int argc, char **argv, struct trace_opts *o)
 	return 0;
 }
 
+static int check_profile_opts(const struct trace_opts *o)
+{
+	struct amz_err err = {0};
+
+	if (workload_check_hints(&o->hints, &err) < 0 ||
+	    (o->name && profile_check_name(o->name, &err) < 0))
+		return cli_usage_error("%s", err.msg);
+	return 0;
+}
+
 static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 {
 	static const struct option longopts[] = {
@@ -83,6 +112,12 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		{"duration", required_argument, NULL, 'd'},
 		{"keep-root", no_argument, NULL, 'k'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"name", required_argument, NULL, 'n'},
+		{"store", required_argument, NULL, 's'},
+		{"no-save", no_argument, NULL, 'N'},
+		{"items", required_argument, NULL, 'I'},
+		{"jobs", required_argument, NULL, 'J'},
+		{"chunksize", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r = 0;
@@ -110,13 +145,33 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		case 'v':
 			o->verbosity++;
 			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 's':
+			o->store = optarg;
+			break;
+		case 'N':
+			o->no_save = true;
+			break;
+		case 'I':
+			r = parse_number("--items", optarg, &o->hints.items);
+			break;
+		case 'J':
+			r = parse_number("--jobs", optarg, &o->hints.jobs);
+			break;
+		case 'K':
+			r = parse_number("--chunksize", optarg, &o->hints.chunksize);
+			break;
 		case ':':
 			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
 			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	return r ? r : check_target(argc, argv, o);
+	if (!r)
+		r = check_target(argc, argv, o);
+	return r ? r : check_profile_opts(o);
 }
 
 static void add_usage(struct amz_trace *t, const struct launch *l)
@@ -257,6 +312,86 @@ static int sample_child(struct launch *l, const char *why, struct amz_trace *tra
 	return r;
 }
 
+/* Host, store and calibration before the run. A run without a valid host profile calibrates
+ * first, and says so: its figures feed the recommendation. */
+static void prepare_context(const struct trace_opts *o, struct run_context *c)
+{
+	struct host_opts ho = {0};
+	struct tracer_opts to = {.no_usdt = true};
+	struct tracer *t = NULL;
+	struct amz_err err = {0};
+	char why[sizeof(err.msg)];
+	bool fresh = false;
+	uint64_t start;
+
+	memset(c, 0, sizeof(*c));
+	c->host_known = host_detect(&c->host, &ho, &err) == 0;
+	if (!c->host_known) {
+		amz_log(AMZ_LOG_WARN, "%s", err.msg);
+		return;
+	}
+	c->store_open = !o->no_save && profile_store_open(&c->store, o->store, &err) == 0;
+	if (!o->no_save && !c->store_open)
+		amz_log(AMZ_LOG_WARN, "nothing will be saved: %s", err.msg);
+
+	if (c->store_open &&
+	    calibrate_load(&c->store, "host", &c->host, &c->cal, NULL, &err) == 0) {
+		c->calibrated = true;
+		return;
+	}
+	if (tracer_open_opts(&t, &to, &err) < 0)
+		t = NULL;
+	start = amz_now_ns();
+	c->calibrated =
+		calibrate_obtain(c->store_open ? &c->store : NULL, "host", &c->host, t,
+				 CALIB_DEFAULT, &c->cal, &fresh, why, sizeof(why), &err) == 0;
+	tracer_close(t);
+	if (fresh && c->calibrated)
+		fprintf(stderr, "amzprof: calibrated this host first (%.2f s), since %s\n",
+			(double)(amz_now_ns() - start) / 1e9, why);
+	else if (!c->calibrated)
+		amz_log(AMZ_LOG_WARN, "this host could not be calibrated: %s", err.msg);
+}
+
+static void release_context(struct run_context *c)
+{
+	if (c->store_open)
+		profile_store_close(&c->store);
+	if (c->host_known)
+		host_free(&c->host);
+}
+
+/* The workload profile of the run, whole or marked incomplete when amzprof was interrupted. */
+static void save_run(const struct trace_opts *o, struct run_context *c, struct amz_trace *trace,
+		     char *const *argv, bool complete)
+{
+	struct workload_run w = {.argv = (char **)argv,
+				 .attached_pid = o->pid,
+				 .hints = o->hints,
+				 .trace = trace,
+				 .complete = complete};
+	struct amz_err err = {0};
+	char name[PROFILE_NAME_MAX + 1];
+	json_object *doc;
+
+	if (!c->store_open)
+		return;
+	if (o->name)
+		snprintf(name, sizeof(name), "%s", o->name);
+	else
+		profile_name_from_command(argv[0], name, sizeof(name));
+	if (c->host_known)
+		host_fingerprint(&c->host, w.fingerprint, sizeof(w.fingerprint));
+
+	doc = workload_to_json(name, &w);
+	if (profile_save(&c->store, name, doc, &err) < 0)
+		amz_log(AMZ_LOG_WARN, "%s", err.msg);
+	else
+		amz_log(AMZ_LOG_INFO, "saved workload profile '%s' in %s%s", name, c->store.dir,
+			complete ? "" : ", marked incomplete");
+	json_object_put(doc);
+}
+
 static int trace_command(const struct trace_opts *o)
 {
 	struct tracer_throttle before;
@@ -265,6 +400,7 @@ static int trace_command(const struct trace_opts *o)
 	struct amz_trace trace;
 	struct tracer *t = NULL;
 	struct marker_files markers;
+	struct run_context ctx;
 	struct launch l;
 	char binary[PATH_MAX];
 	bool throttle_known;
@@ -280,6 +416,8 @@ static int trace_command(const struct trace_opts *o)
 		cli_error("%s", err.msg);
 		return LAUNCH_EXIT_FAILED;
 	}
+	/* Know the host and what it charges before the workload runs. */
+	prepare_context(o, &ctx);
 	throttle_known = tracer_read_throttle(0, &before) == 0;
 	find_markers(&markers,
 		     launch_resolve_command(o->command[0], binary, sizeof(binary)) == 0 ? binary
@@ -289,6 +427,7 @@ static int trace_command(const struct trace_opts *o)
 	/* Fork the workload stopped, load the tracer (or fall back), run it to its end. */
 	if (launch_prepare_as(&l, o->command, &creds, &err) < 0) {
 		cli_error("%s", err.msg);
+		release_context(&ctx);
 		return LAUNCH_EXIT_FAILED;
 	}
 	if (open_tracer(&t, &markers, &err) < 0) {
@@ -300,17 +439,19 @@ static int trace_command(const struct trace_opts *o)
 	}
 	if (r < 0) {
 		cli_error("%s", err.msg);
+		release_context(&ctx);
 		return l.exited ? launch_exit_status(&l) : LAUNCH_EXIT_FAILED;
 	}
 
-	/* Report, and pass the workload's status through. */
+	/* Report, keep the run, and pass the workload's status through. */
 	trace.exit_status = launch_exit_status(&l);
 	trace.term_signal = WIFSIGNALED(l.status) ? WTERMSIG(l.status) : 0;
 	add_usage(&trace, &l);
 	add_throttle(&trace, 0, throttle_known, &before);
-	if (write_report(o, &trace) < 0)
-		return LAUNCH_EXIT_FAILED;
-	return trace.exit_status;
+	r = write_report(o, &trace);
+	save_run(o, &ctx, &trace, o->command, l.last_signal == 0);
+	release_context(&ctx);
+	return r < 0 ? LAUNCH_EXIT_FAILED : trace.exit_status;
 }
 
 static int follow_running(const struct trace_opts *o, struct amz_trace *trace, struct amz_err *err)
@@ -357,19 +498,44 @@ static int follow_running(const struct trace_opts *o, struct amz_trace *trace, s
 	return 0;
 }
 
+/* The followed process's name, as the command of its profile. */
+static void process_name(pid_t pid, char *buf, size_t len)
+{
+	char path[64], *comm = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (amz_read_file(path, &comm, NULL) == 0) {
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(buf, len, "%s", comm);
+	} else {
+		snprintf(buf, len, "pid%d", (int)pid);
+	}
+	free(comm);
+}
+
 static int trace_attached(const struct trace_opts *o)
 {
 	struct tracer_throttle before;
 	struct amz_err err = {0};
 	struct amz_trace trace;
-	bool throttle_known = tracer_read_throttle(0, &before) == 0;
+	struct run_context ctx;
+	char name[64], *argv[] = {name, NULL};
+	bool throttle_known;
+	int r;
 
+	process_name(o->pid, name, sizeof(name));
+	prepare_context(o, &ctx);
+	throttle_known = tracer_read_throttle(0, &before) == 0;
 	if (follow_running(o, &trace, &err) < 0) {
 		cli_error("%s", err.msg);
+		release_context(&ctx);
 		return CLI_EXIT_FAILED;
 	}
 	add_throttle(&trace, o->pid, throttle_known, &before);
-	return write_report(o, &trace) < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+	r = write_report(o, &trace);
+	save_run(o, &ctx, &trace, argv, true);
+	release_context(&ctx);
+	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
 int cmd_trace(int argc, char **argv)

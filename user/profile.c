@@ -108,25 +108,9 @@ void profile_path(const struct profile_store *s, const char *name, char *buf, si
 	snprintf(buf, len, "%s/%s%s", s->dir, name, SUFFIX);
 }
 
-/* The invoking user: the sudo caller when root runs under sudo. */
 static void find_caller(struct profile_store *s)
 {
-	const char *sudo_uid = getenv("SUDO_UID"), *sudo_gid = getenv("SUDO_GID");
-	char *end;
-	long uid;
-
-	s->uid = geteuid();
-	s->gid = getegid();
-	s->as_caller = false;
-	if (s->uid != 0 || !sudo_uid)
-		return;
-
-	uid = strtol(sudo_uid, &end, 10);
-	if (*end || uid <= 0)
-		return;
-	s->uid = (uid_t)uid;
-	s->gid = sudo_gid ? (gid_t)strtol(sudo_gid, NULL, 10) : (gid_t)uid;
-	s->as_caller = true;
+	s->as_caller = amz_invoking_user(&s->uid, &s->gid);
 }
 
 static char *default_dir(const struct profile_store *s)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,4 +168,44 @@ int amz_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *c
 				path, amz_reason(e));
 	}
 	return 0;
+}
+
+bool amz_invoking_user(uid_t *uid, gid_t *gid)
+{
+	const char *sudo_uid = getenv("SUDO_UID"), *sudo_gid = getenv("SUDO_GID");
+	char *end;
+	long u, g;
+
+	*uid = geteuid();
+	*gid = getegid();
+	if (*uid != 0 || !sudo_uid)
+		return false;
+	u = strtol(sudo_uid, &end, 10);
+	if (*end || u <= 0)
+		return false;
+	g = sudo_gid ? strtol(sudo_gid, &end, 10) : u;
+	if (sudo_gid && (*end || g < 0))
+		g = u;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return true;
+}
+
+FILE *amz_fopen_as_caller(const char *path, const char *mode)
+{
+	uid_t uid;
+	gid_t gid;
+	int saved_uid, saved_gid, e;
+	FILE *f;
+
+	if (!amz_invoking_user(&uid, &gid))
+		return fopen(path, mode);
+	saved_gid = setfsgid(gid);
+	saved_uid = setfsuid(uid);
+	f = fopen(path, mode);
+	e = errno;
+	setfsuid((uid_t)saved_uid);
+	setfsgid((gid_t)saved_gid);
+	errno = e;
+	return f;
 }

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "amorsize.h"
 
@@ -33,6 +35,14 @@ int amz_log_enabled(enum amz_log_level level);
 int amz_read_file(const char *path, char **out, size_t *len);
 
 uint64_t amz_now_ns(void);
+
+/* The user amzprof works for: the sudo caller (SUDO_UID, SUDO_GID) when root runs under sudo,
+ * else the effective user. Returns true under sudo. */
+bool amz_invoking_user(uid_t *uid, gid_t *gid);
+
+/* Opens PATH for writing with the invoking user's filesystem identity, so that a file written
+ * under sudo belongs to the caller and goes only where the caller may write. */
+FILE *amz_fopen_as_caller(const char *path, const char *mode);
 
 /* Writes a file atomically: WRITE fills a temporary file beside PATH, which is then synced and
  * renamed over PATH, so that a reader sees the old file or the new one, never a part. */
