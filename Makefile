@@ -58,13 +58,15 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 
 # Fuzzing: each tests/fuzz/fuzz_NAME.c is a libFuzzer target (`make fuzz`, clang). `make check`
-# replays every file of tests/fuzz/corpus/NAME/ through it, built with ASan and UBSan.
+# replays every file of tests/fuzz/corpus/NAME/ through it, built with ASan and UBSan. Targets
+# reach the library and the commands' option parsers: everything but main.c.
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 SANITIZERS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-REPLAY_OBJS := $(LIB_SRCS:user/%.c=$(BUILD)/replay/obj/%.o)
+FUZZED_SRCS := $(LIB_SRCS) $(filter-out user/main.c,$(CLI_SRCS))
+REPLAY_OBJS := $(FUZZED_SRCS:user/%.c=$(BUILD)/replay/obj/%.o)
 REPLAY_LIB := $(BUILD)/replay/libamorsize.a
 REPLAYS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/test_replay_%)
-FUZZ_OBJS := $(LIB_SRCS:user/%.c=build/fuzz/obj/%.o)
+FUZZ_OBJS := $(FUZZED_SRCS:user/%.c=build/fuzz/obj/%.o)
 FUZZERS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 
 STATIC_LIB := $(BUILD)/libamorsize.a
@@ -166,7 +168,8 @@ $(REPLAY_LIB): $(REPLAY_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/tests/fuzz/test_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(TESTLIB_OBJS) $(REPLAY_LIB)
+$(BUILD)/tests/fuzz/test_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) \
+		$(TESTLIB_OBJS) $(REPLAY_LIB)
 	$(call say,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZERS) $(CMOCKA_CFLAGS) -Itests/lib -Itests/fuzz \
@@ -180,7 +183,7 @@ build/fuzz/obj/%.o: user/%.c | $(SKEL)
 	$(Q)$(CLANG) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -fsanitize=fuzzer-no-link,address,undefined \
 		-fno-omit-frame-pointer -c $< -o $@
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
 	$(call say,FUZZER,$@)
 	$(Q)$(CLANG) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -Itests/fuzz \
 		-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -o $@ $< $(FUZZ_OBJS) $(LIBS)

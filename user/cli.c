@@ -1,7 +1,10 @@
 /* Error sentences, logging to stderr and the report stream, shared by every command. */
 #include <errno.h>
+#include <stdbool.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -9,6 +12,40 @@ static void print_message(enum amz_log_level level, const char *msg, void *ctx)
 {
 	(void)ctx;
 	fprintf(stderr, "amzprof: %s%s\n", level == AMZ_LOG_WARN ? "warning: " : "", msg);
+}
+
+void cli_getopt_reset(void)
+{
+	opterr = 0;
+	/* 0, not 1: glibc then forgets where an earlier parse stopped, which may be inside an
+	 * option cluster ("-vx") of an argument vector that no longer exists. */
+	optind = 0;
+}
+
+/* The option getopt_long just refused, as the user wrote it (a long one without "=VALUE"). An
+ * unknown short option is optopt, possibly from inside a cluster that optind has not passed yet;
+ * a long one, or a short one lacking its value, is the argument just passed. */
+static void refused_option(int c, char **argv, char *buf, size_t len)
+{
+	const char *arg = argv[optind - 1];
+	bool is_long = c == '?' ? optopt == 0 : strncmp(arg, "--", 2) == 0;
+
+	if (is_long)
+		snprintf(buf, len, "%.*s", (int)strcspn(arg, "="), arg);
+	else
+		snprintf(buf, len, "-%c", optopt);
+}
+
+int cli_option_error(int c, char **argv, const char *command)
+{
+	char word[128], where[64] = "";
+
+	refused_option(c, argv, word, sizeof(word));
+	if (c == ':')
+		return cli_usage_error("option '%s' needs a value", word);
+	if (command)
+		snprintf(where, sizeof(where), " for 'amzprof %s'", command);
+	return cli_usage_error("unknown option '%s'%s", word, where);
 }
 
 void cli_set_verbosity(int verbosity)

@@ -16,6 +16,15 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "amzprof: MSG (see 'amzprof --help')" to stderr and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Makes getopt_long start afresh, silent about errors: the optstring starts with ':' (after
+ * '+' if any), and cli_option_error words them. */
+void cli_getopt_reset(void);
+
+/* The usage error for what getopt_long just returned, ':' (a missing value) or '?' (an unknown
+ * option), naming the option alone even inside a cluster such as "-vx"; an unknown option is
+ * said to be unknown to COMMAND ("host") unless that is NULL. Returns CLI_EXIT_USAGE. */
+int cli_option_error(int c, char **argv, const char *command);
+
 /* Routes the library's messages to stderr: warnings always, -v and -vv for more. */
 void cli_set_verbosity(int verbosity);
 
@@ -31,5 +40,15 @@ int cmd_diff(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+
+/* Each command's parsing of its options and operands alone, without running it (for the
+ * command line's fuzz target): 0 when the command would run, an exit status after a usage
+ * error, or -1 after printing help. cmd_profile_parse serves list, show, rm and diff, told apart
+ * by argv[0]. */
+int cmd_trace_parse(int argc, char **argv);
+int cmd_host_parse(int argc, char **argv);
+int cmd_calibrate_parse(int argc, char **argv);
+int cmd_profile_parse(int argc, char **argv);
+int cmd_export_parse(int argc, char **argv);
 
 #endif

@@ -36,9 +36,8 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 	o->effort = CALIB_DEFAULT;
 	o->save = true;
 	o->name = "host";
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->effort = CALIB_QUICK;
@@ -62,10 +61,7 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 			o->verbosity++;
 			break;
 		default:
-			if (optopt)
-				return cli_usage_error("'%s' needs a value", argv[optind - 1]);
-			return cli_usage_error("unknown option '%s' for 'calibrate'",
-					       argv[optind - 1]);
+			return cli_option_error(c, argv, "calibrate");
 		}
 	}
 	if (optind < argc)
@@ -121,6 +117,13 @@ static int save_profile(const struct calibrate_opts *o, const struct amz_host *h
 	json_object_put(doc);
 	profile_store_close(&s);
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+int cmd_calibrate_parse(int argc, char **argv)
+{
+	struct calibrate_opts o;
+
+	return parse_calibrate_opts(argc, argv, &o);
 }
 
 int cmd_calibrate(int argc, char **argv)

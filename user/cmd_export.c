@@ -30,9 +30,8 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->host_profile = "host";
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->prometheus = optarg;
@@ -47,10 +46,7 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 			o->verbosity++;
 			break;
 		default:
-			if (optopt)
-				return cli_usage_error("'%s' needs a value", argv[optind - 1]);
-			return cli_usage_error("unknown option '%s' for 'export'",
-					       argv[optind - 1]);
+			return cli_option_error(c, argv, "export");
 		}
 	}
 	if (optind < argc)
@@ -113,6 +109,13 @@ static size_t collect_workloads(struct profile_store *s, struct prom_workload **
 static int write_export(FILE *f, void *ctx)
 {
 	return report_prometheus(f, ctx);
+}
+
+int cmd_export_parse(int argc, char **argv)
+{
+	struct export_opts o;
+
+	return parse_export_opts(argc, argv, &o);
 }
 
 int cmd_export(int argc, char **argv)

@@ -41,8 +41,7 @@ static int parse_host_opts(int argc, char **argv, struct host_cmd_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	opterr = 0;
-	optind = 1;
+	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -57,17 +56,21 @@ static int parse_host_opts(int argc, char **argv, struct host_cmd_opts *o)
 		case 'h':
 			print_host_help();
 			return -1;
-		case ':':
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("unknown option '%s' for 'amzprof host'",
-					       argv[optind - 1]);
+			return cli_option_error(c, argv, "host");
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("'amzprof host' takes no arguments, but got '%s'",
 				       argv[optind]);
 	return 0;
+}
+
+int cmd_host_parse(int argc, char **argv)
+{
+	struct host_cmd_opts o;
+
+	return parse_host_opts(argc, argv, &o);
 }
 
 int cmd_host(int argc, char **argv)

@@ -28,9 +28,8 @@ static int parse_store_opts(int argc, char **argv, bool json_allowed, struct sto
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->store = optarg;
@@ -43,11 +42,8 @@ static int parse_store_opts(int argc, char **argv, bool json_allowed, struct sto
 		case 'v':
 			o->verbosity++;
 			break;
-		case '?':
-			if (optopt)
-				return cli_usage_error("'%s' needs a value", argv[optind - 1]);
-			return cli_usage_error("unknown option '%s' for '%s'", argv[optind - 1],
-					       argv[0]);
+		default:
+			return cli_option_error(c, argv, argv[0]);
 		}
 	}
 	o->first_arg = optind;
@@ -60,6 +56,32 @@ static int want_operands(int argc, char **argv, const struct store_opts *o, int 
 	if (argc - o->first_arg != n)
 		return cli_usage_error("'%s' takes %s", argv[0], what);
 	return 0;
+}
+
+/* The options and operands of list, show, rm and diff, told apart by argv[0]. */
+static int parse_profile_cmd(int argc, char **argv, struct store_opts *o)
+{
+	bool show = strcmp(argv[0], "show") == 0;
+	int r = parse_store_opts(argc, argv, show, o);
+
+	if (r)
+		return r;
+	if (strcmp(argv[0], "list") == 0)
+		return want_operands(argc, argv, o, 0, "no operands");
+	if (show)
+		return want_operands(argc, argv, o, 1, "one profile name");
+	if (strcmp(argv[0], "diff") == 0)
+		return want_operands(argc, argv, o, 2, "two profile names");
+	if (argc - o->first_arg < 1)
+		return cli_usage_error("'rm' takes one or more profile names");
+	return 0;
+}
+
+int cmd_profile_parse(int argc, char **argv)
+{
+	struct store_opts o;
+
+	return parse_profile_cmd(argc, argv, &o);
 }
 
 static int open_store(const struct store_opts *o, struct profile_store *s)
@@ -82,9 +104,7 @@ int cmd_list(int argc, char **argv)
 	size_t n;
 	int r;
 
-	r = parse_store_opts(argc, argv, false, &o);
-	if (!r)
-		r = want_operands(argc, argv, &o, 0, "no operands");
+	r = parse_profile_cmd(argc, argv, &o);
 	if (!r)
 		r = open_store(&o, &s);
 	if (r)
@@ -120,9 +140,7 @@ int cmd_show(int argc, char **argv)
 	char path[4096];
 	int r;
 
-	r = parse_store_opts(argc, argv, true, &o);
-	if (!r)
-		r = want_operands(argc, argv, &o, 1, "one profile name");
+	r = parse_profile_cmd(argc, argv, &o);
 	if (!r)
 		r = open_store(&o, &s);
 	if (r)
@@ -149,9 +167,7 @@ int cmd_rm(int argc, char **argv)
 	struct amz_err err = {0};
 	int i, r;
 
-	r = parse_store_opts(argc, argv, false, &o);
-	if (!r && argc - o.first_arg < 1)
-		r = cli_usage_error("'rm' takes one or more profile names");
+	r = parse_profile_cmd(argc, argv, &o);
 	if (!r)
 		r = open_store(&o, &s);
 	if (r)
@@ -174,9 +190,7 @@ int cmd_diff(int argc, char **argv)
 	json_object *a = NULL, *b = NULL;
 	int r;
 
-	r = parse_store_opts(argc, argv, false, &o);
-	if (!r)
-		r = want_operands(argc, argv, &o, 2, "two profile names");
+	r = parse_profile_cmd(argc, argv, &o);
 	if (!r)
 		r = open_store(&o, &s);
 	if (r)

@@ -123,8 +123,7 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 	int c, r = 0;
 
 	memset(o, 0, sizeof(*o));
-	opterr = 0;
-	optind = 1;
+	cli_getopt_reset();
 	while (!r && (c = getopt_long(argc, argv, "+:o:p:d:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -163,10 +162,8 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		case 'K':
 			r = parse_number("--chunksize", optarg, &o->hints.chunksize);
 			break;
-		case ':':
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_option_error(c, argv, NULL);
 		}
 	}
 	if (!r)
@@ -536,6 +533,13 @@ static int trace_attached(const struct trace_opts *o)
 	save_run(o, &ctx, &trace, argv, true);
 	release_context(&ctx);
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+int cmd_trace_parse(int argc, char **argv)
+{
+	struct trace_opts o;
+
+	return parse_trace_opts(argc, argv, &o);
 }
 
 int cmd_trace(int argc, char **argv)

@@ -46,6 +46,47 @@ static void test_unknown_flag_is_a_usage_error(void **state)
 	test_run_free(&r);
 }
 
+static void test_unknown_short_option_in_a_cluster_is_named_alone(void **state)
+{
+	char *args[] = {"show", "--json", "-vx", "name", NULL};
+	struct test_run r;
+
+	(void)state;
+	run_amzprof(&r, args);
+	assert_int_equal(r.status, 2);
+	assert_one_sentence(&r, "unknown option '-x' for 'amzprof show'");
+	test_run_free(&r);
+}
+
+static void test_unknown_short_option_is_not_called_a_missing_value(void **state)
+{
+	char *args[] = {"calibrate", "-x", NULL};
+	struct test_run r;
+
+	(void)state;
+	run_amzprof(&r, args);
+	assert_int_equal(r.status, 2);
+	assert_one_sentence(&r, "unknown option '-x' for 'amzprof calibrate'");
+	test_run_free(&r);
+}
+
+static void test_missing_value_names_the_long_option_without_its_value(void **state)
+{
+	char *args[] = {"list", "--sto", NULL};
+	char *args_eq[] = {"export", "--bogus=3", NULL};
+	struct test_run r;
+
+	(void)state;
+	run_amzprof(&r, args);
+	assert_int_equal(r.status, 2);
+	assert_one_sentence(&r, "option '--sto' needs a value");
+	test_run_free(&r);
+	run_amzprof(&r, args_eq);
+	assert_int_equal(r.status, 2);
+	assert_one_sentence(&r, "unknown option '--bogus' for 'amzprof export'");
+	test_run_free(&r);
+}
+
 static void test_unknown_subcommand_is_a_usage_error(void **state)
 {
 	char *args[] = {"frobnicate", NULL};
@@ -129,6 +170,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_command_is_a_usage_error),
 		cmocka_unit_test(test_unknown_flag_is_a_usage_error),
+		cmocka_unit_test(test_unknown_short_option_in_a_cluster_is_named_alone),
+		cmocka_unit_test(test_unknown_short_option_is_not_called_a_missing_value),
+		cmocka_unit_test(test_missing_value_names_the_long_option_without_its_value),
 		cmocka_unit_test(test_unknown_subcommand_is_a_usage_error),
 		cmocka_unit_test(test_nothing_after_double_dash_is_a_usage_error),
 		cmocka_unit_test(test_missing_command_exits_127),
