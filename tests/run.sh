@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every test program under BUILD/tests, reads their TAP output, prints one line per test
 # and a closing "N passed, N failed, N skipped"; exits 1 when any test failed.
-# A program that crashes or runs past its time limit fails every test it did not report.
+# A program that crashes or runs past its time limit fails every test it did not report; one
+# that fails at exit after every test passed (LeakSanitizer's check, say) counts one failure.
 set -u
 
 build=${1:-build}
@@ -32,6 +33,9 @@ for prog in $(find "$build/tests" -type f -name 'test_*' ! -name '*.d' -perm -u+
 			if (lost > 0) {
 				f += lost
 				printf "  FAIL  %s: %d test(s) never reported (exit status %d%s)\n", name, lost, status, status == 124 ? ", timed out" : "" > "/dev/stderr"
+			} else if (status != 0 && f + 0 == 0) {
+				f = 1
+				printf "  FAIL  %s: exited with status %d after every test passed (a leak or a crash at exit)\n", name, status > "/dev/stderr"
 			}
 			printf "%d %d %d\n", p2 + 0, f + 0, s + 0
 		}' "$log")

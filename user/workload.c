@@ -80,11 +80,10 @@ static int command_from_json(json_object *cmd, struct workload_run *w, struct am
 	return 0;
 }
 
-int workload_from_json(json_object *doc, struct workload_run *w, struct amz_err *err)
+static int load_run(json_object *doc, struct workload_run *w, struct amz_err *err)
 {
 	json_object *v = NULL, *hints = NULL;
 
-	memset(w, 0, sizeof(*w));
 	w->owned = true;
 	w->trace = calloc(1, sizeof(*w->trace));
 	if (!w->trace)
@@ -107,6 +106,16 @@ int workload_from_json(json_object *doc, struct workload_run *w, struct amz_err 
 	if (!json_object_object_get_ex(doc, "trace", &v))
 		return amz_fail(err, EINVAL, "trace is missing");
 	return trace_from_json(v, w->trace, err);
+}
+
+int workload_from_json(json_object *doc, struct workload_run *w, struct amz_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	if (load_run(doc, w, err) < 0) {
+		workload_free(w);
+		return -1;
+	}
+	return 0;
 }
 
 void workload_free(struct workload_run *w)

@@ -31,7 +31,8 @@ struct workload_run {
 /* The profile document of a run; the caller may add a "recommendation" section. */
 json_object *workload_to_json(const char *name, const struct workload_run *w);
 
-/* Reads a workload profile back; damaged or absurd figures are refused by name. */
+/* Reads a workload profile back; damaged or absurd figures are refused by name. On failure
+ * nothing is left allocated, and workload_free may still be called. */
 int workload_from_json(json_object *doc, struct workload_run *w, struct amz_err *err);
 
 void workload_free(struct workload_run *w);

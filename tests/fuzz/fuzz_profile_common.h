@@ -1,5 +1,6 @@
 /* What both profile fuzz targets do with a file's bytes: decode, load every section the way
- * amzprof does, and render the result as show and diff would. */
+ * amzprof does (calibration, host, workload and its trace), and render the result as show and
+ * diff would. */
 #ifndef AMZ_FUZZ_PROFILE_COMMON_H
 #define AMZ_FUZZ_PROFILE_COMMON_H
 
@@ -7,8 +8,10 @@
 #include <stdio.h>
 
 #include "calibrate.h"
+#include "host.h"
 #include "profile.h"
 #include "report_profile.h"
+#include "workload.h"
 
 static inline json_object *fuzz_child(json_object *o, const char *key)
 {
@@ -16,6 +19,22 @@ static inline json_object *fuzz_child(json_object *o, const char *key)
 
 	json_object_object_get_ex(o, key, &v);
 	return v;
+}
+
+/* The loaders of a host profile's host section and of a whole workload profile. */
+static inline void fuzz_sections(json_object *doc)
+{
+	struct amz_err err = {0};
+	struct workload_run w;
+	struct amz_host h;
+	char fp[1024];
+
+	if (host_from_json(&h, fuzz_child(doc, "host"), &err) == 0) {
+		host_fingerprint(&h, fp, sizeof(fp));
+		host_free(&h);
+	}
+	if (workload_from_json(doc, &w, &err) == 0)
+		workload_free(&w);
 }
 
 static inline void fuzz_profile_bytes(const uint8_t *data, size_t size)
@@ -28,6 +47,7 @@ static inline void fuzz_profile_bytes(const uint8_t *data, size_t size)
 	if (profile_decode(data, size, -1, &doc, &err) < 0)
 		return;
 	calibrate_from_json(&cal, fuzz_child(doc, "calibration"), &err);
+	fuzz_sections(doc);
 
 	sink = fopen("/dev/null", "w");
 	if (sink) {

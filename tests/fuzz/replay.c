@@ -1,24 +1,53 @@
 /* Replays one fuzz target's corpus as tests: every file under its corpus directory is one test,
- * run under ASan and UBSan, so that a crash found once stays fixed. */
+ * run under ASan, UBSan and LeakSanitizer, so that a crash or leak found once stays fixed. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sanitizer/lsan_interface.h>
 
 #include "testutil.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void replay_one(void **state)
+/* In a child of its own, so that a crash or a leak fails this input's test alone. */
+static int replay_in_child(const char *path)
 {
 	char *buf;
 	size_t len;
 
-	if (amz_read_file(*state, &buf, &len) < 0)
-		fail_msg("cannot read %s", (const char *)*state);
+	if (amz_read_file(path, &buf, &len) < 0)
+		return 2;
 	LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
 	free(buf);
+	return __lsan_do_recoverable_leak_check() ? 3 : 0;
+}
+
+static void replay_one(void **state)
+{
+	const char *path = *state;
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(replay_in_child(path));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("%s: killed by signal %d", path, WTERMSIG(status));
+	if (WEXITSTATUS(status) == 2)
+		fail_msg("cannot read %s", path);
+	if (WEXITSTATUS(status) == 3)
+		fail_msg("%s leaks memory (LeakSanitizer's report is above)", path);
+	if (WEXITSTATUS(status) != 0)
+		fail_msg("%s: the target failed with status %d (the sanitizer's report is above)",
+			 path, WEXITSTATUS(status));
 }
 
 static int add_file(struct CMUnitTest **tests, size_t *n, const char *dir, const char *name)
