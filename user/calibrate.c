@@ -197,6 +197,8 @@ static int run_trials(struct probe_state *ps, struct trial_sets *t, const struct
 	int r;
 
 	for (;;) {
+		if (amz_stop_requested())
+			return -EINTR;
 		r = probe_trial(ps, &s);
 		if (r < 0)
 			return r;
@@ -358,12 +360,14 @@ int calibrate_run(struct amz_calibration *c, const struct calib_opts *o, struct 
 	/* The kernel's view: the tracer follows this process, whose probes fork the tasks. */
 	if (o->tracer && tracer_follow(o->tracer, getpid(), err) == 0)
 		snprintf(c->source, sizeof(c->source), "bpf");
-	for (i = 0; i < p.n; i++) {
+	for (i = 0; i < p.n && !amz_stop_requested(); i++) {
 		if (o->progress)
 			o->progress(p.items[i].name, i, p.n, o->progress_ctx);
 		if (!unmeasurable(&p.items[i], &o->cpus))
 			run_item(&p.items[i], rule, c->source[0] == 'b' ? o->tracer : NULL);
 	}
+	if (amz_stop_requested())
+		return amz_fail(err, EINTR, "calibration was interrupted");
 
 	/* The small-parent fork is the headline fork figure; sizes feed the fit. */
 	for (i = 0; i < c->n_fork_sizes; i++)

@@ -91,6 +91,7 @@ struct calib_opts {
 	void *progress_ctx;
 };
 
+/* Fails, between two trials, when a stop is requested (amz_stop_requested). */
 int calibrate_run(struct amz_calibration *c, const struct calib_opts *o, struct amz_err *err);
 
 /* The CPUs the probes pin to, from the host's topology: two allowed CPUs, on separate cores

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -216,8 +217,13 @@ static void close_channel_ends(int there[2])
 		close(there[1]);
 }
 
-static void run_partner(struct probe_state *s, int there[2])
+static void run_partner(struct probe_state *s, int there[2], pid_t parent)
 {
+	/* A partner waiting on a futex would outlive a parent killed mid-probe, holding the
+	 * descriptors it inherited, the tracer's BPF programs among them: it dies with it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
 	/* The parent's ends must close here too, or the partner never sees end of file. */
 	if (s->to_partner >= 0)
 		close(s->to_partner);
@@ -245,6 +251,7 @@ static int start_partner(struct probe_state *s)
 {
 	int there[2] = {-1, -1}, r = 0;
 	bool channel = s->kind != PROBE_FUTEX && s->kind != PROBE_IPC_SHM;
+	pid_t parent = getpid();
 
 	if (channel && (r = make_channel(s, there)) < 0)
 		return r;
@@ -257,7 +264,7 @@ static int start_partner(struct probe_state *s)
 		return r;
 	}
 	if (s->partner == 0)
-		run_partner(s, there);
+		run_partner(s, there, parent);
 	if (channel)
 		close_channel_ends(there);
 	return 0;

@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -46,6 +48,20 @@ int cli_option_error(int c, char **argv, const char *command)
 	if (command)
 		snprintf(where, sizeof(where), " for 'amzprof %s'", command);
 	return cli_usage_error("unknown option '%s'%s", word, where);
+}
+
+void cli_pause_at(const char *phase)
+{
+	const char *want = getenv("AMZ_TEST_PAUSE_AT");
+
+	if (want && strcmp(want, phase) == 0)
+		raise(SIGSTOP);
+}
+
+int cli_interrupted(int sig, const char *what)
+{
+	cli_error("interrupted by SIG%s %s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", what);
+	return 128 + sig;
 }
 
 void cli_set_verbosity(int verbosity)

@@ -25,6 +25,15 @@ void cli_getopt_reset(void);
  * said to be unknown to COMMAND ("host") unless that is NULL. Returns CLI_EXIT_USAGE. */
 int cli_option_error(int c, char **argv, const char *command);
 
+/* For the fault tests: with AMZ_TEST_PAUSE_AT=PHASE in the environment, amzprof stops itself
+ * (SIGSTOP, as Ctrl-Z would) on reaching PHASE ("calibrating", "loading", "running", "saving"),
+ * so that a test can send it a signal at exactly that point and let it continue. */
+void cli_pause_at(const char *phase);
+
+/* Prints "amzprof: interrupted by SIGNAME WHAT" and returns 128+SIG, the status a shell gives
+ * a program that SIG ended. */
+int cli_interrupted(int sig, const char *what);
+
 /* Routes the library's messages to stderr: warnings always, -v and -vv for more. */
 void cli_set_verbosity(int verbosity);
 

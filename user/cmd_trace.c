@@ -279,6 +279,7 @@ static int trace_child(struct tracer *t, struct launch *l, const struct marker_f
 	tracer_reset(t);
 	start = amz_now_ns();
 	r = launch_release(l, err);
+	cli_pause_at("running");
 	if (launch_wait(l, r < 0 ? NULL : err) < 0)
 		return -1;
 	tracer_read(t, trace);
@@ -297,6 +298,7 @@ static int sample_child(struct launch *l, const char *why, struct amz_trace *tra
 	tracer_sampler_start(&s, l->pid, FALLBACK_SAMPLE_MS, NULL);
 	start = amz_now_ns();
 	r = launch_release(l, err);
+	cli_pause_at("running");
 	if (launch_wait(l, r < 0 ? NULL : err) < 0) {
 		tracer_sampler_stop(s, trace);
 		return -1;
@@ -338,6 +340,7 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 	}
 	if (tracer_open_opts(&t, &to, &err) < 0)
 		t = NULL;
+	cli_pause_at("calibrating");
 	start = amz_now_ns();
 	c->calibrated =
 		calibrate_obtain(c->store_open ? &c->store : NULL, "host", &c->host, t,
@@ -346,7 +349,7 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 	if (fresh && c->calibrated)
 		fprintf(stderr, "amzprof: calibrated this host first (%.2f s), since %s\n",
 			(double)(amz_now_ns() - start) / 1e9, why);
-	else if (!c->calibrated)
+	else if (!c->calibrated && !amz_stop_requested())
 		amz_log(AMZ_LOG_WARN, "this host could not be calibrated: %s", err.msg);
 }
 
@@ -358,8 +361,10 @@ static void release_context(struct run_context *c)
 		host_free(&c->host);
 }
 
-/* The workload profile of the run, whole or marked incomplete when amzprof was interrupted. */
-static void save_run(const struct trace_opts *o, struct run_context *c, struct amz_trace *trace,
+/* The workload profile of the run, whole or marked incomplete when amzprof was interrupted
+ * while the workload ran. A signal that arrives after the workload's end stops amzprof before
+ * the profile is in place: nothing is saved then. Returns whether the profile is in place. */
+static bool save_run(const struct trace_opts *o, struct run_context *c, struct amz_trace *trace,
 		     char *const *argv, bool complete)
 {
 	struct workload_run w = {.argv = (char **)argv,
@@ -370,9 +375,11 @@ static void save_run(const struct trace_opts *o, struct run_context *c, struct a
 	struct amz_err err = {0};
 	char name[PROFILE_NAME_MAX + 1];
 	json_object *doc;
+	bool saved;
 
-	if (!c->store_open)
-		return;
+	cli_pause_at("saving");
+	if (!c->store_open || amz_stop_requested())
+		return false;
 	if (o->name)
 		snprintf(name, sizeof(name), "%s", o->name);
 	else
@@ -381,12 +388,37 @@ static void save_run(const struct trace_opts *o, struct run_context *c, struct a
 		host_fingerprint(&c->host, w.fingerprint, sizeof(w.fingerprint));
 
 	doc = workload_to_json(name, &w);
-	if (profile_save(&c->store, name, doc, &err) < 0)
+	saved = profile_save(&c->store, name, doc, &err) == 0;
+	if (!saved && !amz_stop_requested())
 		amz_log(AMZ_LOG_WARN, "%s", err.msg);
-	else
+	else if (saved)
 		amz_log(AMZ_LOG_INFO, "saved workload profile '%s' in %s%s", name, c->store.dir,
 			complete ? "" : ", marked incomplete");
 	json_object_put(doc);
+	return saved;
+}
+
+/* The workload, forked and held, is not let go once a stop was requested while the BPF programs
+ * loaded: it never runs, and the tracer is closed. */
+static bool stopped_while_loading(struct launch *l, struct tracer *t)
+{
+	cli_pause_at("loading");
+	if (!amz_stop_requested())
+		return false;
+	launch_abort(l);
+	tracer_close(t);
+	return true;
+}
+
+/* A signal after the workload's end: its status is in the report and in this sentence. */
+static int interrupted_after_run(const struct amz_trace *t, bool saved)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), "after the workload %s %d; its profile was %s",
+		 t->term_signal ? "was killed by signal" : "exited with status",
+		 t->term_signal ? t->term_signal : t->exit_status, saved ? "saved" : "not saved");
+	return cli_interrupted(amz_stop_requested(), what);
 }
 
 static int trace_command(const struct trace_opts *o)
@@ -400,8 +432,11 @@ static int trace_command(const struct trace_opts *o)
 	struct run_context ctx;
 	struct launch l;
 	char binary[PATH_MAX];
-	bool throttle_known;
+	bool throttle_known, saved;
 	int r;
+
+	/* From here a signal only asks amzprof to stop, at the next step. */
+	launch_catch_signals();
 
 	/* Check the command first: a typo should not cost a BPF load. */
 	r = launch_check_command(o->command[0], &err);
@@ -415,6 +450,10 @@ static int trace_command(const struct trace_opts *o)
 	}
 	/* Know the host and what it charges before the workload runs. */
 	prepare_context(o, &ctx);
+	if (amz_stop_requested()) {
+		release_context(&ctx);
+		return cli_interrupted(amz_stop_requested(), "before the workload started");
+	}
 	throttle_known = tracer_read_throttle(0, &before) == 0;
 	find_markers(&markers,
 		     launch_resolve_command(o->command[0], binary, sizeof(binary)) == 0 ? binary
@@ -427,7 +466,13 @@ static int trace_command(const struct trace_opts *o)
 		release_context(&ctx);
 		return LAUNCH_EXIT_FAILED;
 	}
-	if (open_tracer(&t, &markers, &err) < 0) {
+	if (open_tracer(&t, &markers, &err) < 0)
+		t = NULL;
+	if (stopped_while_loading(&l, t)) {
+		release_context(&ctx);
+		return cli_interrupted(amz_stop_requested(), "before the workload started");
+	}
+	if (!t) {
 		say_no_bpf(err.msg);
 		r = sample_child(&l, err.msg, &trace, &err);
 	} else {
@@ -446,8 +491,10 @@ static int trace_command(const struct trace_opts *o)
 	add_usage(&trace, &l);
 	add_throttle(&trace, 0, throttle_known, &before);
 	r = write_report(o, &trace);
-	save_run(o, &ctx, &trace, o->command, l.last_signal == 0);
+	saved = save_run(o, &ctx, &trace, o->command, l.last_signal == 0);
 	release_context(&ctx);
+	if (amz_stop_requested())
+		return interrupted_after_run(&trace, saved);
 	return r < 0 ? LAUNCH_EXIT_FAILED : trace.exit_status;
 }
 
@@ -517,11 +564,16 @@ static int trace_attached(const struct trace_opts *o)
 	struct amz_trace trace;
 	struct run_context ctx;
 	char name[64], *argv[] = {name, NULL};
-	bool throttle_known;
+	bool throttle_known, saved;
 	int r;
 
+	launch_catch_signals();
 	process_name(o->pid, name, sizeof(name));
 	prepare_context(o, &ctx);
+	if (amz_stop_requested()) {
+		release_context(&ctx);
+		return cli_interrupted(amz_stop_requested(), "before following the process");
+	}
 	throttle_known = tracer_read_throttle(0, &before) == 0;
 	if (follow_running(o, &trace, &err) < 0) {
 		cli_error("%s", err.msg);
@@ -530,8 +582,13 @@ static int trace_attached(const struct trace_opts *o)
 	}
 	add_throttle(&trace, o->pid, throttle_known, &before);
 	r = write_report(o, &trace);
-	save_run(o, &ctx, &trace, argv, true);
+	saved = save_run(o, &ctx, &trace, argv, true);
 	release_context(&ctx);
+	if (amz_stop_requested())
+		return cli_interrupted(
+			amz_stop_requested(),
+			saved ? "after following the process; its profile was saved"
+			      : "after following the process; its profile was not saved");
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 

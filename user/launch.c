@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,32 +18,30 @@
 
 #include "launch.h"
 
+/* The released workload, while amzprof waits for it; 0 before its release and after its end. */
 static volatile sig_atomic_t forward_pid;
-static volatile sig_atomic_t received_signal;
 
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-static void forward_signal(int sig, siginfo_t *info, void *uctx)
+static void on_signal(int sig, siginfo_t *info, void *uctx)
 {
 	(void)uctx;
 
-	received_signal = sig;
+	amz_request_stop(sig);
 	/* A signal from the terminal (SI_KERNEL) has reached the workload already. */
 	if (forward_pid > 0 && info->si_code != SI_KERNEL)
 		kill((pid_t)forward_pid, sig);
 }
 
-static void install_forwarding(pid_t pid)
+void launch_catch_signals(void)
 {
 	struct sigaction sa;
 	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = forward_signal;
+	sa.sa_sigaction = on_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-
-	forward_pid = pid;
 	for (i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
 		sigaction(forwarded_signals[i], &sa, NULL);
 }
@@ -266,8 +265,32 @@ int launch_prepare_as(struct launch *l, char *const argv[], const struct launch_
 	close(ex[1]);
 	l->go_fd = go[1];
 	l->exec_fd = ex[0];
-	install_forwarding(l->pid);
+	launch_catch_signals();
 	return 0;
+}
+
+/* A child that died before its release (a terminal's signal reaches it too) has closed its end
+ * of the pipe: the write then fails with EPIPE instead of raising a SIGPIPE that would kill
+ * amzprof. */
+static ssize_t write_without_sigpipe(int fd, const void *buf, size_t len)
+{
+	struct timespec now = {0, 0};
+	sigset_t pipe_only, old;
+	ssize_t n;
+	int e;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+	do {
+		n = write(fd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	e = errno;
+	if (n < 0 && e == EPIPE)
+		sigtimedwait(&pipe_only, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return n;
 }
 
 int launch_release(struct launch *l, struct amz_err *err)
@@ -275,11 +298,15 @@ int launch_release(struct launch *l, struct amz_err *err)
 	struct child_report r = {0, 0};
 	ssize_t n;
 
-	do {
-		n = write(l->go_fd, "g", 1);
-	} while (n < 0 && errno == EINTR);
+	forward_pid = l->pid;
+	n = write_without_sigpipe(l->go_fd, "g", 1);
 	close(l->go_fd);
 	l->go_fd = -1;
+	if (n < 0) {
+		close(l->exec_fd);
+		l->exec_fd = -1;
+		return amz_fail(err, ESRCH, "the workload ended before it could start");
+	}
 
 	do {
 		n = read(l->exec_fd, &r, sizeof(r));
@@ -306,30 +333,12 @@ int launch_wait(struct launch *l, struct amz_err *err)
 	} while (r < 0 && errno == EINTR);
 
 	forward_pid = 0;
-	l->last_signal = received_signal;
+	l->last_signal = amz_stop_requested();
+	amz_stop_clear();
 	if (r < 0)
 		return amz_fail(err, errno, "cannot wait for the workload: %s", amz_reason(errno));
 	l->exited = true;
 	return 0;
-}
-
-static volatile sig_atomic_t watch_signal;
-
-static void note_signal(int sig)
-{
-	watch_signal = sig;
-}
-
-static void install_watch_handlers(void)
-{
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = note_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
-		sigaction(forwarded_signals[i], &sa, NULL);
 }
 
 static double seconds_left(uint64_t deadline)
@@ -345,10 +354,10 @@ enum launch_watch_end launch_watch(pid_t pid, double seconds)
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	enum launch_watch_end end = LAUNCH_WATCH_TIMEOUT;
 
-	install_watch_handlers();
+	launch_catch_signals();
 	/* Waiting in slices keeps a limit of days from overflowing poll's milliseconds, and
 	 * lets a kernel without pidfd_open fall back to probing the pid. */
-	while (!watch_signal) {
+	while (!amz_stop_requested()) {
 		double left = seconds_left(deadline);
 		int slice = left < 0.1 ? (int)(left * 1000) + 1 : 100;
 		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
@@ -365,11 +374,11 @@ enum launch_watch_end launch_watch(pid_t pid, double seconds)
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (watch_signal)
+	if (amz_stop_requested())
 		end = LAUNCH_WATCH_SIGNALED;
+	amz_stop_clear();
 	if (pidfd >= 0)
 		close(pidfd);
-	restore_default_signals();
 	return end;
 }
 

@@ -32,7 +32,7 @@ struct launch {
 	int status;	     /* wait status once launch_wait returned */
 	bool exited;	     /* status and usage are valid */
 	struct rusage usage; /* the workload's and its reaped descendants' */
-	int last_signal;     /* last signal amzprof received while waiting, 0 if none */
+	int last_signal;     /* last signal amzprof received before the end, 0 if none */
 };
 
 /* How launch_watch ended. */
@@ -41,6 +41,12 @@ enum launch_watch_end {
 	LAUNCH_WATCH_TIMEOUT,  /* the duration passed */
 	LAUNCH_WATCH_SIGNALED, /* amzprof received SIGINT, SIGTERM, SIGHUP or SIGQUIT */
 };
+
+/* From now on SIGINT, SIGTERM, SIGHUP and SIGQUIT only request a stop (amz_stop_requested) and,
+ * while a released workload runs, are passed on to it. A command calls this before its first
+ * step, so that a signal during calibration or BPF loading ends it between steps, cleanly;
+ * launch_prepare does it too. */
+void launch_catch_signals(void);
 
 /* Whether CMD names a program that exec can run: 0, or an exit status (126, 127) with err set. */
 int launch_check_command(const char *cmd, struct amz_err *err);
@@ -58,15 +64,19 @@ int launch_prepare(struct launch *l, char *const argv[], struct amz_err *err);
 int launch_prepare_as(struct launch *l, char *const argv[], const struct launch_creds *creds,
 		      struct amz_err *err);
 
-/* Lets the child exec and waits until the exec has happened or failed. */
+/* Lets the child exec and waits until the exec has happened or failed; from then on caught
+ * signals are passed on to it. Fails when the child died before (killed by a terminal's
+ * signal, say), without the SIGPIPE that would kill amzprof. */
 int launch_release(struct launch *l, struct amz_err *err);
 
 /* Waits for the child to end, forwarding SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to amzprof
- * by another process (a terminal's signal already reaches the whole foreground group). */
+ * by another process (a terminal's signal already reaches the whole foreground group). The last
+ * signal received until then is l->last_signal, and the stop request is cleared. */
 int launch_wait(struct launch *l, struct amz_err *err);
 
 /* Waits, for a process amzprof did not start, until it ends, seconds pass (0: no limit) or
- * amzprof receives SIGINT, SIGTERM, SIGHUP or SIGQUIT, none of which is passed on to it. */
+ * amzprof receives SIGINT, SIGTERM, SIGHUP or SIGQUIT, none of which is passed on to it; the
+ * stop request that ended it is cleared. */
 enum launch_watch_end launch_watch(pid_t pid, double seconds);
 
 /* Kills a child that never got released, and reaps it. */

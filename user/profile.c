@@ -476,6 +476,11 @@ static int replace_file(const struct profile_store *s, const char *file, const u
 
 	if (r)
 		return r;
+	/* The last moment to give up: after the rename the new file is whole and in place. */
+	if (amz_stop_requested()) {
+		unlinkat(s->dir_fd, temp, 0);
+		return -EINTR;
+	}
 	if (renameat(s->dir_fd, temp, s->dir_fd, file) < 0) {
 		r = -errno;
 		unlinkat(s->dir_fd, temp, 0);
@@ -506,6 +511,12 @@ static int save_locked(struct profile_store *s, const char *name, json_object *d
 
 	r = replace_file(s, file, gz, gz_len);
 	free(gz);
+	if (r == -EINTR)
+		return amz_fail(
+			err, EINTR,
+			"profile '%s' was not saved: the save was interrupted; the previous "
+			"file, if any, is intact",
+			name);
 	if (r)
 		return amz_fail(err, -r,
 				"cannot save profile '%s' in %s: %s; the previous file, "

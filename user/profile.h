@@ -60,7 +60,8 @@ void profile_store_close(struct profile_store *s);
 json_object *profile_new(enum profile_kind kind, const char *name);
 
 /* Writes DOC as NAME atomically: a temporary file, fsync, rename over the old file, fsync of
- * the directory, all under the store's lock. On any failure the previous file is intact. */
+ * the directory, all under the store's lock. On any failure the previous file is intact; a stop
+ * requested (amz_stop_requested) before the rename is such a failure. */
 int profile_save(struct profile_store *s, const char *name, json_object *doc, struct amz_err *err);
 
 /* Reads NAME and checks its envelope (schema, kind); *doc is the caller's to put. A profile of

@@ -350,9 +350,34 @@ static void report_fallback_text(FILE *f, const struct amz_trace *t)
 	print_throttle_line(f, t);
 }
 
+/* What a launched workload left behind, and what the tracer could not keep: said first. */
+static void print_gaps(FILE *f, const struct report_run *r)
+{
+	const struct amz_trace *t = r->trace;
+	unsigned int i,
+		n = t->left_running < AMZ_TRACE_LEFT_PIDS ? t->left_running : AMZ_TRACE_LEFT_PIDS;
+
+	if (t->left_running && !r->attached_pid) {
+		fprintf(f,
+			"  left running: %u process%s the workload started outlived it, followed "
+			"no further (pid",
+			t->left_running, t->left_running == 1 ? "" : "es");
+		for (i = 0; i < n; i++)
+			fprintf(f, "%s %u", i ? "," : "", t->left_pids[i]);
+		fprintf(f, "%s)\n", t->left_running > n ? ", ..." : "");
+	}
+	if (t->k.c.lost_events)
+		fprintf(f,
+			"  warning: %llu task records were lost (the ring buffer was full): the "
+			"busiest tasks are incomplete; counters and histograms are whole\n",
+			t->k.c.lost_events);
+}
+
 void report_run_text(FILE *f, const struct report_run *r)
 {
 	print_header(f, r);
+	if (strcmp(r->trace->source, "bpf") == 0)
+		print_gaps(f, r);
 	if (strcmp(r->trace->source, "bpf") == 0)
 		report_bpf_text(f, r->trace);
 	else

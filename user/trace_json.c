@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -238,6 +239,17 @@ static json_object *task_to_json(const struct amz_task_stats *s)
 	return o;
 }
 
+static void left_running_to_json(json_object *tasks, const struct amz_trace *t)
+{
+	json_object *pids = json_object_new_array();
+	unsigned int i;
+
+	add_u64(tasks, "left_running", t->left_running);
+	for (i = 0; i < t->left_running && i < AMZ_TRACE_LEFT_PIDS; i++)
+		json_object_array_add(pids, json_object_new_int64(t->left_pids[i]));
+	json_object_object_add(tasks, "left_running_pids", pids);
+}
+
 static void bpf_side_to_json(json_object *root, const struct amz_trace *t)
 {
 	json_object *cost = section(root, "tracer_cost");
@@ -257,6 +269,7 @@ static void bpf_side_to_json(json_object *root, const struct amz_trace *t)
 	for (i = 0; i < t->ntop && i < AMZ_TRACE_TOP_TASKS; i++)
 		json_object_array_add(top, task_to_json(&t->top[i]));
 	json_object_object_add(records, "top_by_cpu", top);
+	left_running_to_json(section(root, "tasks"), t);
 }
 
 static void fallback_to_json(json_object *root, const struct amz_trace *t)
@@ -451,6 +464,26 @@ static int kernel_from_json(json_object *root, struct amz_trace *t, struct amz_e
 	return 0;
 }
 
+static int left_running_from_json(json_object *root, struct amz_trace *t, struct amz_err *err)
+{
+	unsigned long long n = 0;
+	json_object *pids = find(root, "tasks", "left_running_pids");
+	size_t i, len;
+
+	if (get_u64(find(root, "tasks", "left_running"), &n, "tasks.left_running", err) < 0)
+		return -1;
+	t->left_running = (unsigned int)(n < UINT32_MAX ? n : UINT32_MAX);
+	if (!pids)
+		return 0;
+	if (!json_object_is_type(pids, json_type_array))
+		return amz_fail(err, EINVAL, "the trace's tasks.left_running_pids is not an array");
+	len = json_object_array_length(pids);
+	for (i = 0; i < len && i < AMZ_TRACE_LEFT_PIDS && i < t->left_running; i++)
+		t->left_pids[i] =
+			(unsigned int)json_object_get_int64(json_object_array_get_idx(pids, i));
+	return 0;
+}
+
 static int bpf_side_from_json(json_object *root, struct amz_trace *t, struct amz_err *err)
 {
 	unsigned long long binaries = 0;
@@ -462,7 +495,8 @@ static int bpf_side_from_json(json_object *root, struct amz_trace *t, struct amz
 		    0 ||
 	    get_u64(find(root, "tracer_cost", "bpf_runs"), &t->bpf_run_cnt, "bpf_runs", err) < 0 ||
 	    get_u64(find(root, "task_records", "seen"), &t->tasks_seen, "task_records.seen", err) <
-		    0)
+		    0 ||
+	    left_running_from_json(root, t, err) < 0)
 		return -1;
 	t->usdt_binaries = (unsigned int)binaries;
 	return 0;

@@ -592,6 +592,50 @@ static void add_live_tasks(struct tracer *t, struct amz_trace *trace)
 	}
 }
 
+static void keep_smallest(unsigned int *pids, unsigned int *n, unsigned int pid)
+{
+	unsigned int i, max = 0;
+
+	if (*n < AMZ_TRACE_LEFT_PIDS) {
+		pids[(*n)++] = pid;
+		return;
+	}
+	for (i = 1; i < *n; i++) {
+		if (pids[i] > pids[max])
+			max = i;
+	}
+	if (pid < pids[max])
+		pids[max] = pid;
+}
+
+static int by_pid(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A thread group leaves the tracked map when its last thread exits, so every key is a live
+ * process; the check against /proc only guards against a pid the tracer never saw end. */
+static void add_left_running(struct tracer *t, struct amz_trace *trace)
+{
+	int fd = bpf_map__fd(t->skel->maps.tracked);
+	__u32 key, next, *prev = NULL;
+	unsigned int n = 0;
+	char path[32];
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		snprintf(path, sizeof(path), "/proc/%u", key);
+		if (access(path, F_OK) < 0)
+			continue;
+		trace->left_running++;
+		keep_smallest(trace->left_pids, &n, key);
+	}
+	qsort(trace->left_pids, n, sizeof(trace->left_pids[0]), by_pid);
+}
+
 static int by_cpu_desc(const void *a, const void *b)
 {
 	const struct amz_task_stats *x = a, *y = b;
@@ -617,6 +661,7 @@ void tracer_read(struct tracer *t, struct amz_trace *trace)
 	pthread_mutex_unlock(&t->lock);
 	add_live_tasks(t, trace);
 	qsort(trace->top, trace->ntop, sizeof(trace->top[0]), by_cpu_desc);
+	add_left_running(t, trace);
 
 	read_stats(t, &trace->k);
 	close_conc_interval(t, &trace->k);

@@ -17,6 +17,9 @@ struct tracer;
 /* Per-task records kept in a trace: the tasks with the most CPU time. */
 #define AMZ_TRACE_TOP_TASKS 32
 
+/* Processes of the followed tree still alive at the read whose pids a trace keeps. */
+#define AMZ_TRACE_LEFT_PIDS 16
+
 /* One traced run, or one probe between two tracer_reset calls. Plain data: it can be copied,
  * compared, and written and read back exactly with trace_to_json and trace_from_json.
  *
@@ -54,6 +57,12 @@ struct amz_trace {
 	unsigned long long tasks_seen;	/* task records received or read */
 	unsigned int ntop;		/* valid entries in top, by CPU time, largest first */
 	struct amz_task_stats top[AMZ_TRACE_TOP_TASKS];
+
+	/* Followed processes still alive at the read: read after a launched workload's end, what
+	 * it left running (orphans, daemons), which nothing follows any more. The smallest pids
+	 * are kept. Processes the tracer could not track (untracked_processes) are not known. */
+	unsigned int left_running;
+	unsigned int left_pids[AMZ_TRACE_LEFT_PIDS];
 
 	/* the fallback's sampled task counts (sampled_every_ms > 0 when used) */
 	unsigned int sampled_every_ms;

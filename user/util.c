@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,23 @@ int amz_read_file(const char *path, char **out, size_t *len)
 	if (len)
 		*len = used;
 	return 0;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+void amz_request_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+int amz_stop_requested(void)
+{
+	return stop_signal;
+}
+
+void amz_stop_clear(void)
+{
+	stop_signal = 0;
 }
 
 uint64_t amz_now_ns(void)

@@ -36,6 +36,15 @@ int amz_read_file(const char *path, char **out, size_t *len);
 
 uint64_t amz_now_ns(void);
 
+/* A request to stop, made by a signal handler (async-signal-safe) with the signal's number and
+ * polled by long steps of the library (calibration between trials, a save before its rename),
+ * which then give up cleanly with "interrupted". Nothing in the library makes the request:
+ * the program that catches the signals does. amz_stop_requested returns the signal, or 0;
+ * amz_stop_clear forgets it once it has been acted on. */
+void amz_request_stop(int sig);
+int amz_stop_requested(void);
+void amz_stop_clear(void);
+
 /* The user amzprof works for: the sudo caller (SUDO_UID, SUDO_GID) when root runs under sudo,
  * else the effective user. Returns true under sudo. */
 bool amz_invoking_user(uid_t *uid, gid_t *gid);

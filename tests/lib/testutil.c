@@ -167,13 +167,15 @@ static int add_id(unsigned int *ids, int n, int max, unsigned int id)
 	return n;
 }
 
-int test_bpf_prog_ids_of_pid(pid_t pid, unsigned int *ids, int max)
+/* Every value of FIELD ("prog_id", "link_id") in the fdinfo of pid's descriptors. */
+static int fdinfo_ids(pid_t pid, const char *field, unsigned int *ids, int max)
 {
-	char dir[64], path[384], line[256];
+	char dir[64], path[384], line[256], fmt[32];
 	struct dirent *de;
 	int n = 0;
 	DIR *d;
 
+	snprintf(fmt, sizeof(fmt), "%s: %%u", field);
 	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
 	d = opendir(dir);
 	if (!d)
@@ -187,13 +189,160 @@ int test_bpf_prog_ids_of_pid(pid_t pid, unsigned int *ids, int max)
 		if (!f)
 			continue;
 		while (fgets(line, sizeof(line), f)) {
-			if (sscanf(line, "prog_id: %u", &id) == 1)
+			if (sscanf(line, fmt, &id) == 1)
 				n = add_id(ids, n, max, id);
 		}
 		fclose(f);
 	}
 	closedir(d);
 	return n;
+}
+
+int test_bpf_prog_ids_of_pid(pid_t pid, unsigned int *ids, int max)
+{
+	return fdinfo_ids(pid, "prog_id", ids, max);
+}
+
+int test_bpf_link_ids_of_pid(pid_t pid, unsigned int *ids, int max)
+{
+	return fdinfo_ids(pid, "link_id", ids, max);
+}
+
+int test_bpf_link_exists(unsigned int id)
+{
+	int fd = bpf_link_get_fd_by_id(id);
+
+	if (fd < 0)
+		return errno != ENOENT;
+	close(fd);
+	return 1;
+}
+
+static void merge_ids(unsigned int *into, int *n, const unsigned int *ids, int m)
+{
+	int i;
+
+	for (i = 0; i < m; i++)
+		*n = add_id(into, *n, 64, ids[i]);
+}
+
+void test_bpf_ids_add(struct test_bpf_ids *ids, pid_t pid)
+{
+	unsigned int now[64];
+	int n;
+
+	n = test_bpf_prog_ids_of_pid(pid, now, 64);
+	merge_ids(ids->progs, &ids->nprogs, now, n);
+	n = test_bpf_link_ids_of_pid(pid, now, 64);
+	merge_ids(ids->links, &ids->nlinks, now, n);
+}
+
+static int prog_gone(void *ctx)
+{
+	return !test_bpf_prog_exists(*(unsigned int *)ctx);
+}
+
+static int link_gone(void *ctx)
+{
+	return !test_bpf_link_exists(*(unsigned int *)ctx);
+}
+
+void test_bpf_ids_gone(const struct test_bpf_ids *ids)
+{
+	int i;
+
+	/* The kernel frees a program after an RCU grace period, not at the last close. */
+	for (i = 0; i < ids->nprogs; i++)
+		test_wait_for(prog_gone, (void *)&ids->progs[i], "a BPF program of ours to go");
+	for (i = 0; i < ids->nlinks; i++)
+		test_wait_for(link_gone, (void *)&ids->links[i], "a BPF link of ours to go");
+}
+
+pid_t test_start(char *const argv[], int out_fd, int err_fd)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (out_fd >= 0)
+			dup2(out_fd, STDOUT_FILENO);
+		if (err_fd >= 0)
+			dup2(err_fd, STDERR_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+struct exit_wait {
+	pid_t pid;
+	int status;
+};
+
+static int has_exited(void *ctx)
+{
+	struct exit_wait *w = ctx;
+
+	return waitpid(w->pid, &w->status, WNOHANG) == w->pid;
+}
+
+int test_wait_exit(pid_t pid)
+{
+	struct exit_wait w = {pid, 0};
+
+	test_wait_for(has_exited, &w, "a program to end");
+	return WIFSIGNALED(w.status) ? 128 + WTERMSIG(w.status) : WEXITSTATUS(w.status);
+}
+
+static void add_children_of_thread(const char *path, pid_t *out, int *n, int max)
+{
+	char *text = NULL, *p, *end;
+
+	if (amz_read_file(path, &text, NULL) < 0)
+		return;
+	for (p = text; *n < max; p = end) {
+		long child = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		out[(*n)++] = (pid_t)child;
+	}
+	free(text);
+}
+
+int test_children_of(pid_t pid, pid_t *out, int max)
+{
+	char dir[64], path[400];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/children", dir, de->d_name);
+		add_children_of_thread(path, out, &n, max);
+	}
+	closedir(d);
+	return n;
+}
+
+int test_is_stopped(pid_t pid)
+{
+	char path[64], *text = NULL, *paren;
+	int stopped;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (amz_read_file(path, &text, NULL) < 0)
+		return 0;
+	paren = strrchr(text, ')');
+	stopped = paren && paren[1] == ' ' && paren[2] == 'T';
+	free(text);
+	return stopped;
 }
 
 int test_bpf_prog_exists(unsigned int id)

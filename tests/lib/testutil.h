@@ -46,6 +46,34 @@ int test_bpf_prog_ids_of_pid(pid_t pid, unsigned int *ids, int max);
 /* Whether the kernel still has a BPF program with this id. */
 int test_bpf_prog_exists(unsigned int id);
 
+/* Ids of the BPF links process pid holds open; returns how many, at most max. */
+int test_bpf_link_ids_of_pid(pid_t pid, unsigned int *ids, int max);
+int test_bpf_link_exists(unsigned int id);
+
+/* Adds to ids (n of them, at most max) every program and link id pid holds that is not there
+ * yet; returns the new n. Programs and links share the list: their ids are checked with
+ * test_bpf_ids_gone, which fails the test unless each is gone within a minute. */
+struct test_bpf_ids {
+	unsigned int progs[64];
+	int nprogs;
+	unsigned int links[64];
+	int nlinks;
+};
+void test_bpf_ids_add(struct test_bpf_ids *ids, pid_t pid);
+void test_bpf_ids_gone(const struct test_bpf_ids *ids);
+
+/* Starts argv (argv[0] a path) with stdout and stderr to the given descriptors (-1: inherited)
+ * and returns its pid; test_wait_exit waits for it, failing the test after a minute rather than
+ * hanging, and returns its status as a shell reports it. */
+pid_t test_start(char *const argv[], int out_fd, int err_fd);
+int test_wait_exit(pid_t pid);
+
+/* The processes pid has started and not yet lost (its threads' children); returns how many. */
+int test_children_of(pid_t pid, pid_t *out, int max);
+
+/* Whether pid is stopped (state T), as SIGSTOP leaves it. */
+int test_is_stopped(pid_t pid);
+
 /* Polls cond(ctx) every millisecond until it holds; fails the test, naming what, after a
  * minute, so that a broken program cannot hang the suite. */
 void test_wait_for(int (*cond)(void *ctx), void *ctx, const char *what);

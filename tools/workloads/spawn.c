@@ -1,6 +1,8 @@
 /* A workload with a known shape: forks exactly K processes and starts exactly T threads, then
  * exits with a chosen status or signal; with --wait-stdin it first waits for a byte on stdin.
- * amzprof's tests count its tasks against K and T. */
+ * amzprof's tests count its tasks against K and T. For the fault tests it can also crash for
+ * real (--crash), leave processes running behind it (--orphans N, pids printed on stdout), and
+ * stop its parent while it forks (--stop-parent: amzprof's tracer then reads nothing). */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,12 +22,17 @@ struct spawn_opts {
 	long signal;
 	long sleep_ms;
 	int wait_stdin;
+	long orphans;
+	long orphan_ms;
+	int crash;
+	int stop_parent;
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: spawn [--procs K] [--threads T] [--sleep-ms MS] "
-			"[--exit CODE] [--signal N] [--wait-stdin]\n");
+			"[--exit CODE] [--signal N] [--wait-stdin] [--crash] [--orphans N] "
+			"[--orphan-ms MS] [--stop-parent]\n");
 	exit(2);
 }
 
@@ -49,6 +57,10 @@ static void parse(int argc, char **argv, struct spawn_opts *o)
 		{"signal", required_argument, NULL, 's'},
 		{"sleep-ms", required_argument, NULL, 'm'},
 		{"wait-stdin", no_argument, NULL, 'w'},
+		{"crash", no_argument, NULL, 'c'},
+		{"orphans", required_argument, NULL, 'o'},
+		{"orphan-ms", required_argument, NULL, 'O'},
+		{"stop-parent", no_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -73,6 +85,18 @@ static void parse(int argc, char **argv, struct spawn_opts *o)
 			break;
 		case 'w':
 			o->wait_stdin = 1;
+			break;
+		case 'c':
+			o->crash = 1;
+			break;
+		case 'o':
+			o->orphans = number(optarg);
+			break;
+		case 'O':
+			o->orphan_ms = number(optarg);
+			break;
+		case 'S':
+			o->stop_parent = 1;
 			break;
 		default:
 			usage();
@@ -132,6 +156,37 @@ static void start_threads(long n, long ms)
 	free(tids);
 }
 
+/* Processes that outlive this one: each sleeps, then exits; their pids go to stdout. */
+static void leave_orphans(long n, long ms)
+{
+	long i;
+
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("spawn: fork");
+			exit(1);
+		}
+		if (pid == 0) {
+			sleep_ms(ms);
+			_exit(0);
+		}
+		printf("%d\n", (int)pid);
+	}
+	fflush(stdout);
+}
+
+/* A real fault, a store through a null pointer, without a core file. */
+static void crash(void)
+{
+	struct rlimit none = {0, 0};
+	volatile int *nowhere = NULL;
+
+	setrlimit(RLIMIT_CORE, &none);
+	*nowhere = 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct spawn_opts o;
@@ -144,8 +199,15 @@ int main(int argc, char **argv)
 		while (read(STDIN_FILENO, &c, 1) < 0 && errno == EINTR)
 			;
 	}
+	if (o.stop_parent)
+		kill(getppid(), SIGSTOP);
 	fork_children(o.procs, o.sleep_ms);
+	if (o.stop_parent)
+		kill(getppid(), SIGCONT);
 	start_threads(o.threads, o.sleep_ms);
+	leave_orphans(o.orphans, o.orphan_ms);
+	if (o.crash)
+		crash();
 
 	if (o.signal) {
 		signal((int)o.signal, SIG_DFL);
