@@ -163,6 +163,7 @@ static void drain_partner(int in, int out)
 				break;
 		}
 	}
+	free(buf);
 	_exit(0);
 }
 
@@ -174,8 +175,10 @@ static void shm_partner(struct shared_page *shm, const unsigned char *shared)
 		_exit(1);
 	for (;;) {
 		futex_wait_while(&shm->request, 0);
-		if (atomic_load(&shm->request) == 2)
+		if (atomic_load(&shm->request) == 2) {
+			free(dst);
 			_exit(0);
+		}
 		memcpy(dst, shared, STREAM_BYTES);
 		atomic_store(&shm->request, 0);
 		atomic_store(&shm->reply, 1);

@@ -149,6 +149,7 @@ struct watched {
 	pid_t kids[MAX_KIDS];
 	int nkids;
 	int err_fd;
+	int want_grandkids; /* stopped is not enough: the workload must have forked this many */
 };
 
 static void note_state(struct watched *w)
@@ -179,9 +180,14 @@ static void start_watched(struct watched *w, char *const argv[], const char *pau
 static int stopped_and_noted(void *ctx)
 {
 	struct watched *w = ctx;
+	pid_t grandkids[MAX_KIDS];
 
 	note_state(w);
-	return test_is_stopped(w->pid);
+	if (!test_is_stopped(w->pid))
+		return 0;
+	return !w->want_grandkids ||
+	       (w->nkids > 0 &&
+		test_children_of(w->kids[0], grandkids, MAX_KIDS) >= w->want_grandkids);
 }
 
 /* Gone, or a zombie: dead, waiting for init to reap it. */
@@ -213,9 +219,10 @@ static void assert_kids_gone(const struct watched *w)
 static int interrupt_at(struct watched *w, char *const argv[], const char *phase, int sig,
 			char **err)
 {
-	int status;
+	int status, want = w->want_grandkids;
 
 	start_watched(w, argv, phase);
+	w->want_grandkids = want;
 	test_wait_for(stopped_and_noted, w, "amzprof to stop at the phase asked for");
 	kill(w->pid, sig);
 	kill(w->pid, SIGCONT);
@@ -242,7 +249,7 @@ static void check_interrupted_before_start(const struct phase_case *c)
 			marker,
 			NULL};
 	char *err, expect[96];
-	struct watched w;
+	struct watched w = {0};
 	json_object *host;
 
 	test_require_bpf();
@@ -338,10 +345,11 @@ static void check_interrupted_while_running(int sig)
 	struct workload_run run;
 	struct amz_err e = {0};
 	json_object *root, *doc;
-	struct watched w;
+	struct watched w = {0};
 	char *err;
 
 	test_require_bpf();
+	w.want_grandkids = 1;
 	assert_int_equal(interrupt_at(&w, argv, "running", sig, &err), 128 + sig);
 	root = test_load_json(report);
 	assert_int_equal(test_json_int(root, "signal"), sig);
@@ -396,7 +404,7 @@ static void check_interrupted_while_saving(int sig)
 			NULL};
 	char *err, expect[128];
 	json_object *root, *doc;
-	struct watched w;
+	struct watched w = {0};
 
 	test_require_bpf();
 	assert_int_equal(interrupt_at(&w, argv, "saving", sig, &err), 128 + sig);
@@ -463,7 +471,7 @@ static void test_killed_while_calibrating_leaves_no_bpf_and_no_process(void **st
 	char *argv[] = {
 		(char *)test_build_path(0, "amzprof"),	       "--store",    store,    "--",
 		(char *)test_build_path(1, "workloads/spawn"), "--sleep-ms", "600000", NULL};
-	struct watched w;
+	struct watched w = {0};
 
 	(void)state;
 	test_require_bpf();
@@ -498,7 +506,7 @@ static void test_sigint_in_the_middle_of_calibration_stops_it_cleanly(void **sta
 			"/usr/bin/touch",
 			marker,
 			NULL};
-	struct watched w;
+	struct watched w = {0};
 	json_object *host;
 	char *err;
 
@@ -560,7 +568,7 @@ static void test_workload_killed_by_sigkill_is_reported_and_saved(void **state)
 			NULL};
 	pid_t workload, grandkids[2];
 	json_object *root, *doc;
-	struct watched w;
+	struct watched w = {0};
 
 	(void)state;
 	test_require_bpf();

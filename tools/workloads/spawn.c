@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -177,14 +178,16 @@ static void leave_orphans(long n, long ms)
 	fflush(stdout);
 }
 
-/* A real fault, a store through a null pointer, without a core file. */
+/* A real fault, a store to a page that allows no access, without a core file. (Not a null
+ * pointer: UBSan would catch that first in a sanitized build.) */
 static void crash(void)
 {
 	struct rlimit none = {0, 0};
-	volatile int *nowhere = NULL;
+	volatile int *nowhere = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	setrlimit(RLIMIT_CORE, &none);
-	*nowhere = 1;
+	if (nowhere != MAP_FAILED)
+		*nowhere = 1;
 }
 
 int main(int argc, char **argv)
