@@ -178,6 +178,45 @@ static pid_t start_unrelated_forker(void)
 	return pid;
 }
 
+static long long record_field(json_object *task, const char *key)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(task, key, &v));
+	return json_object_get_int64(v);
+}
+
+/* One record was seeded (ppid 0): the workload; every other task is a thread of it or a
+ * process it forked. None is the unrelated process or one of its children. */
+static void assert_records_form_one_tree(json_object *root, pid_t unrelated)
+{
+	json_object *records, *top, *task;
+	long long root_tgid = 0;
+	size_t i, n, seeded = 0;
+
+	assert_true(json_object_object_get_ex(root, "task_records", &records));
+	assert_true(json_object_object_get_ex(records, "top_by_cpu", &top));
+	n = json_object_array_length(top);
+	assert_int_equal(n, 8);
+	for (i = 0; i < n; i++) {
+		task = json_object_array_get_idx(top, i);
+		if (record_field(task, "ppid") == 0) {
+			seeded++;
+			root_tgid = record_field(task, "tgid");
+		}
+	}
+	assert_int_equal(seeded, 1);
+	for (i = 0; i < n; i++) {
+		task = json_object_array_get_idx(top, i);
+		assert_true(record_field(task, "tgid") == root_tgid ||
+			    record_field(task, "ppid") == root_tgid);
+		assert_true(record_field(task, "tgid") != unrelated &&
+			    record_field(task, "ppid") != unrelated);
+		assert_string_not_equal(
+			json_object_get_string(json_object_object_get(task, "comm")), "forkwake");
+	}
+}
+
 static void test_unrelated_forker_is_not_counted(void **state)
 {
 	char *args[] = {"--procs", "5", "--threads", "2", "--sleep-ms", "100", NULL};
@@ -199,6 +238,11 @@ static void test_unrelated_forker_is_not_counted(void **state)
 	assert_int_equal(test_json_int(root, "tasks.processes"), 5);
 	assert_int_equal(test_json_int(root, "tasks.threads"), 2);
 	assert_int_equal(test_json_int(root, "spawn_latency_ns.count"), 7);
+	assert_int_equal(test_json_int(root, "tasks.execs"), 1);
+	/* The task records, read from the kernel's maps, are the workload's 8 tasks, its own
+	 * tree: none of the forker, which was busier than all of them. */
+	assert_int_equal(test_json_int(root, "task_records.seen"), 8);
+	assert_records_form_one_tree(root, forker);
 	json_object_put(root);
 	test_run_free(&r);
 }

@@ -155,14 +155,15 @@ static void test_traced_run_is_clean(void **state)
 
 static void test_run_that_calibrates_first_is_clean(void **state)
 {
-	char *fresh = test_temp_path("valgrind-fresh-store"), cmd[256];
-	char *args[] = {"--store",   fresh, "-o",
-			"/dev/null", "--",  (char *)test_build_path(1, "workloads/spawn"),
-			"--procs",   "1",   NULL};
+	char *fresh, cmd[256];
+	char *args[] = {"--store",   NULL, "-o",
+			"/dev/null", "--", (char *)test_build_path(1, "workloads/spawn"),
+			"--procs",   "1",  NULL};
 
 	(void)state;
 	require_valgrind();
 	test_require_bpf();
+	fresh = args[1] = test_temp_path("valgrind-fresh-store");
 	/* Calibration forks probe partners, which valgrind checks when they exit. */
 	run_clean(0, args);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fresh);
