@@ -49,6 +49,9 @@ SKEL := $(BUILD)/amz.skel.h
 WORKLOAD_SRCS := $(wildcard tools/workloads/*.c)
 WORKLOADS := $(WORKLOAD_SRCS:tools/workloads/%.c=$(BUILD)/workloads/%)
 
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCHES := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
+
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:tests/lib/%.c=$(BUILD)/obj/testlib/%.o)
 TEST_SRCS := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
@@ -58,11 +61,13 @@ STATIC_LIB := $(BUILD)/libamorsize.a
 SHARED_LIB := $(BUILD)/libamorsize.so.$(SOVERSION)
 AMZPROF := $(BUILD)/amzprof
 
-.PHONY: all run check install clean format tests workloads
+.PHONY: all run check install clean format tests workloads benches
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) workloads
+all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) workloads benches
+
+benches: $(BENCHES)
 
 workloads: $(WORKLOADS)
 
@@ -121,6 +126,13 @@ $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
+		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(LIBS)
+
+# Benchmarks, which may use the test helpers (the pool simulation among them).
+$(BUILD)/bench/%: tools/bench/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
