@@ -1127,6 +1127,15 @@ static struct model_point *most_promising(struct model_result *r, int to, const 
 	return p;
 }
 
+/* The full search of p's worker count, seeded with its best k so far. */
+static int refine(const struct model_work *w, const struct model_host *h, struct model_point *p)
+{
+	double hints[2];
+
+	hints[0] = hints[1] = p->n > 1 ? p->k * p->n / (p->n - 1) : 0;
+	return best_at(w, h, p->n, MODEL_SEARCH_EVALS, hints, p);
+}
+
 /* The curve at every worker count with a short search, then full searches where they may change
  * the choice, the most promising first. The points left undecided keep their gap. */
 static int search_curve(const struct model_work *w, const struct model_host *h,
@@ -1134,7 +1143,7 @@ static int search_curve(const struct model_work *w, const struct model_host *h,
 {
 	struct model_point *p;
 	bool done[MODEL_MAX_WORKERS] = {false};
-	double hints[2] = {0, 0}, again[2], could;
+	double hints[2] = {0, 0}, could;
 	int n, full, to = h->logical_cpus < r->curve_len ? h->logical_cpus : r->curve_len;
 
 	for (n = 1; n <= r->curve_len; n++) {
@@ -1149,8 +1158,7 @@ static int search_curve(const struct model_work *w, const struct model_host *h,
 	}
 	for (full = 0; full < MODEL_FULL_SEARCHES && (p = most_promising(r, to, done)); full++) {
 		done[p->n - 1] = true;
-		again[0] = again[1] = p->n > 1 ? p->k * p->n / (p->n - 1) : 0;
-		if (best_at(w, h, p->n, MODEL_SEARCH_EVALS, again, p) < 0)
+		if (refine(w, h, p) < 0)
 			return -1;
 	}
 	return 0;
@@ -1175,8 +1183,7 @@ static double fastest(const struct model_result *r, int from, int to)
  * More workers than logical CPUs are where the model is least sure (they share CPUs in time
  * slices it treats as even); they are chosen only when they win by more than its uncertainty
  * there. */
-static const struct model_point *choose_pool(const struct model_result *r,
-					     const struct model_host *h)
+static struct model_point *choose_pool(struct model_result *r, const struct model_host *h)
 {
 	int from = r->curve_len >= 2 && r->curve[1].feasible ? 1 : 0, to = h->logical_cpus, i;
 	double within = fastest(r, from, to), beyond = fastest(r, to, r->curve_len), least;
@@ -1417,7 +1424,7 @@ static void serial_point(struct model_result *r, const struct model_work *w)
 static int optimize_items(const struct model_work *w, const struct model_host *h,
 			  struct model_result *r, struct amz_err *err)
 {
-	const struct model_point *pool;
+	struct model_point *pool;
 	int n;
 
 	r->serial_ns = serial_time(w, h);
@@ -1428,8 +1435,14 @@ static int optimize_items(const struct model_work *w, const struct model_host *h
 		r->curve[n - 1].feasible = r->mem_workers < 0 || n <= r->mem_workers;
 	}
 
-	/* The pool to run, unless none fits in memory or it does not clearly beat serial. */
+	/* The pool to run, unless none fits in memory or it does not clearly beat serial. A full
+	 * search of its k can only shorten it, so it stays the choice. */
 	pool = choose_pool(r, h);
+	if (pool && pool->gap > 0) {
+		if (refine(w, h, pool) < 0)
+			return amz_fail(err, ENOMEM, "cannot search chunk sizes: out of memory");
+		pool->speedup = r->serial_ns / pool->makespan_ns;
+	}
 	if (pool) {
 		r->pool = *pool;
 		point_costs(w, h, pool, &r->costs);

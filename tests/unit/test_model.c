@@ -250,6 +250,7 @@ static void test_curve_points_lie_within_their_gap_of_the_best_chunk(void **stat
 	}
 	assert_true(r.best.makespan_ns ==
 		    model_makespan(&w, &h, r.best.n, r.best.k, r.best.schedule));
+	assert_true(r.best.gap == 0);
 	model_result_free(&r);
 }
 
