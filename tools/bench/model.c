@@ -1,9 +1,11 @@
 /* tools/bench/model: for a few representative workloads and hosts, the cost model's choice
  * next to the naive ones (n = CPUs with Python's chunksize = ceil(N / 4n), and n = CPUs with
- * chunks of one item), each predicted by the model and played out by the pool simulation. */
+ * chunks of one item), each predicted by the model and played out by the pool simulation; then
+ * how long model_optimize takes on hosts of 2 to 128 CPUs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "model.h"
 #include "sim.h"
@@ -119,6 +121,39 @@ static int run_case(const struct bench_case *c)
 	return 0;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The median of three calls of model_optimize for 10^6 items on cpus CPUs, searching up to
+ * twice as many workers. */
+static int time_optimize(int cpus)
+{
+	struct bench_case c = {"timing", {.items = 1e6, .item_ns = 20 * US, .item_cv = 1}, cpus, 0};
+	struct model_host h = bench_host(&c);
+	struct model_result r;
+	struct amz_err err;
+	double t[3], start;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		start = now_ms();
+		if (model_optimize(&c.w, &h, &r, &err) < 0) {
+			fprintf(stderr, "bench/model: %s\n", err.msg);
+			return -1;
+		}
+		t[i] = now_ms() - start;
+		model_result_free(&r);
+	}
+	printf("  %3d CPUs, up to %3d workers: %8.1f ms\n", cpus, 2 * cpus,
+	       fmax(fmin(t[0], t[1]), fmin(fmax(t[0], t[1]), t[2])));
+	return 0;
+}
+
 int main(void)
 {
 	static const struct bench_case cases[] = {
@@ -142,6 +177,12 @@ int main(void)
 	       RUNS);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (run_case(&cases[i]) < 0)
+			return 1;
+	}
+
+	printf("model_optimize, 10^6 items of 20 us, median of 3:\n");
+	for (i = 2; i <= 128; i *= 4) {
+		if (time_optimize((int)i) < 0)
 			return 1;
 	}
 	return 0;
