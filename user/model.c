@@ -1253,7 +1253,8 @@ static const char *format_bytes(char *buf, size_t len, double bytes)
 static const char *format_schedule(char *buf, size_t len, const struct model_point *p)
 {
 	if (p->schedule == MODEL_FACTORING)
-		snprintf(buf, len, "factoring chunks that halve down to %.0f items", p->k);
+		snprintf(buf, len, "factoring chunks that halve down to %.0f item%s", p->k,
+			 p->k == 1 ? "" : "s");
 	else
 		snprintf(buf, len, "chunks of %.0f item%s", p->k, p->k == 1 ? "" : "s");
 	return buf;
@@ -1385,7 +1386,7 @@ static void explain_pool(struct model_result *r, const struct model_work *w,
 static void explain_serial(struct model_result *r, const struct model_work *w,
 			   const struct model_host *h)
 {
-	char sched[96], t[32], serial[32], cost[32], a[32], b[32];
+	char sched[96], t[32], serial[32], cost[32], a[32], b[32], verdict[96];
 	const struct model_point *p = &r->pool;
 	const char *largest;
 	double ns;
@@ -1399,13 +1400,19 @@ static void explain_serial(struct model_result *r, const struct model_work *w,
 		return;
 	}
 	largest = largest_cost(&r->costs, &ns);
+	if (p->speedup < 1)
+		snprintf(verdict, sizeof(verdict), "is predicted slower than serial");
+	else
+		snprintf(verdict, sizeof(verdict),
+			 "is predicted at %.2fx the speed of serial, within the model's %.0f%% "
+			 "uncertainty",
+			 p->speedup, 100 * MODEL_UNCERTAINTY);
 	snprintf(r->reason, sizeof(r->reason),
-		 "run serially: the best pool, %d worker%s with %s, is predicted at %.2fx the "
-		 "speed of serial (%s against %s), which is within the model's %.0f%% "
-		 "uncertainty; its largest cost is %s, %s",
-		 p->n, p->n == 1 ? "" : "s", format_schedule(sched, sizeof(sched), p), p->speedup,
+		 "run serially: the best pool, %d worker%s with %s, %s (%s against %s); its "
+		 "largest cost is %s, %s",
+		 p->n, p->n == 1 ? "" : "s", format_schedule(sched, sizeof(sched), p), verdict,
 		 format_ns(t, sizeof(t), p->makespan_ns),
-		 format_ns(serial, sizeof(serial), r->serial_ns), 100 * MODEL_UNCERTAINTY, largest,
+		 format_ns(serial, sizeof(serial), r->serial_ns), largest,
 		 format_ns(cost, sizeof(cost), ns));
 }
 
