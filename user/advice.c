@@ -259,13 +259,17 @@ struct chunks_seen {
 static void from_markers(const struct amz_trace *t, struct chunks_seen *s)
 {
 	const struct amz_hist *cpu = &t->k.chunk_cpu_ns;
+	bool wall = cpu->sum == 0;
 
+	/* Traces saved before chunk CPU time was kept have only the wall time. */
+	if (wall)
+		cpu = &t->k.chunk_ns;
 	s->count = (double)t->k.c.chunks;
 	s->items = (double)t->k.c.chunk_items;
 	s->ns = (double)cpu->sum / s->count;
 	s->cv = hist_cv(cpu);
-	snprintf(s->how, sizeof(s->how), "chunk markers: %.0f items in %.0f chunks, CPU time",
-		 s->items, s->count);
+	snprintf(s->how, sizeof(s->how), "chunk markers: %.0f items in %.0f chunks, %s time",
+		 s->items, s->count, wall ? "wall (no CPU time was recorded)" : "CPU");
 }
 
 static void from_processes(const struct amz_trace *t, struct chunks_seen *s)
