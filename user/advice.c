@@ -370,6 +370,7 @@ static int serial_work(struct advice *a, const struct amz_trace *t, const struct
 			"nothing to divide; say how many items it processed with --items N");
 	a->current_jobs = 1;
 	a->current_k = h->items;
+	a->host.fixed_only = true;
 	a->work.items = round(h->items);
 	a->work.item_ns = (double)t->k.c.cpu_ns / h->items;
 	a->absolute = true;
@@ -409,6 +410,8 @@ int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct 
 	if (s.ns <= 0)
 		return amz_fail(err, EINVAL, "the run shows no chunk of work to measure");
 
+	/* Only libamorsize's pool, whose chunks the markers show, can shrink its chunks. */
+	a->host.fixed_only = a->shape != SHAPE_MARKERS;
 	current_configuration(a, t, h, &s);
 	refine_costs(a, t, a->shape);
 	if (a->current_k > 0 && (h->items > 0 || s.items > 0))

@@ -222,8 +222,9 @@ int cmd_recommend(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-/* Replaces every {jobs} and {chunksize} in ARG; NULL when out of memory. */
-static char *substitute(const char *arg, const char *jobs, const char *chunksize)
+/* Replaces every {jobs}, {chunksize} and {schedule} in ARG; NULL when out of memory. */
+static char *substitute(const char *arg, const char *jobs, const char *chunksize,
+			const char *schedule)
 {
 	size_t cap = strlen(arg) * 2 + 64, len = 0;
 	char *out = malloc(cap);
@@ -238,6 +239,9 @@ static char *substitute(const char *arg, const char *jobs, const char *chunksize
 		} else if (strncmp(arg, "{chunksize}", 11) == 0) {
 			with = chunksize;
 			skip = 11;
+		} else if (strncmp(arg, "{schedule}", 10) == 0) {
+			with = schedule;
+			skip = 10;
 		}
 		if (len + (with ? strlen(with) : 1) + 1 >= cap) {
 			char *n = realloc(out, cap *= 2);
@@ -278,6 +282,9 @@ static int exec_with(const struct advice *a, char **command)
 	char jobs[32], chunk[32], **argv;
 	double k = chunksize_to_apply(a);
 	int n = a->result.serial ? 1 : a->result.best.n, i, argc;
+	const char *schedule = !a->result.serial && a->result.best.schedule == MODEL_FACTORING
+				       ? "factoring"
+				       : "fixed";
 	struct amz_err err = {0};
 
 	snprintf(jobs, sizeof(jobs), "%d", n);
@@ -290,7 +297,7 @@ static int exec_with(const struct advice *a, char **command)
 		}
 	argv = calloc((size_t)argc + 1, sizeof(*argv));
 	for (i = 0; argv && i < argc; i++)
-		if (!(argv[i] = substitute(command[i], jobs, chunk)))
+		if (!(argv[i] = substitute(command[i], jobs, chunk, schedule)))
 			break;
 	if (!argv || i < argc) {
 		cli_error("cannot prepare the command: out of memory");
@@ -307,6 +314,7 @@ static int exec_with(const struct advice *a, char **command)
 	/* The workload reads its configuration from the environment or its arguments. */
 	setenv("AMZ_JOBS", jobs, 1);
 	setenv("OMP_NUM_THREADS", jobs, 1);
+	setenv("AMZ_SCHEDULE", schedule, 1);
 	if (k > 0)
 		setenv("AMZ_CHUNKSIZE", chunk, 1);
 	amz_log(AMZ_LOG_INFO, "running with %s workers, chunk size %s", jobs, k > 0 ? chunk : "?");

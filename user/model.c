@@ -1078,7 +1078,7 @@ static int best_at(const struct model_work *w, const struct model_host *h, int n
 	if (best_point(&e, MODEL_FIXED, hints[0], budget, p) < 0)
 		return -1;
 	hints[0] = p->k;
-	if (w->item_cv == 0)
+	if (w->item_cv == 0 || h->fixed_only)
 		return 0;
 
 	if (best_point(&e, MODEL_FACTORING, hints[1], budget, &f) < 0)

@@ -150,6 +150,28 @@ static void test_workers_without_items_answer_in_chunk_duration(void **state)
 	free(t);
 }
 
+/* Chunks that vary widely make factoring worth weighing, but a program such as xargs or
+ * Pool.map can only cut chunks of one size: the advice must be one it can apply. */
+static void test_black_box_pools_are_advised_fixed_chunks(void **state)
+{
+	struct workload_hints h = {.items = 20000, .chunksize = 1, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.processes = 2;
+	t->k.c.cpu_ns = 2000000000;
+	hist_put(&t->k.burst_ns, 20e3, 15000);
+	hist_put(&t->k.burst_ns, 2e6, 500);
+	advise(&a, "v2-host", t, &h, true);
+	assert_int_equal(a.shape, SHAPE_WORKERS);
+	assert_true(a.work.item_cv > 0.5);
+	assert_true(a.host.fixed_only);
+	assert_int_equal(a.result.best.schedule, MODEL_FIXED);
+	advice_free(&a);
+	free(t);
+}
+
 static void test_serial_run_without_items_is_refused(void **state)
 {
 	struct workload_hints h = {0};
@@ -262,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_markers_give_items_and_cpu_time_per_item),
 		cmocka_unit_test(test_process_per_chunk_charges_spawn_and_exec_per_chunk),
 		cmocka_unit_test(test_workers_without_items_answer_in_chunk_duration),
+		cmocka_unit_test(test_black_box_pools_are_advised_fixed_chunks),
 		cmocka_unit_test(test_serial_run_without_items_is_refused),
 		cmocka_unit_test(test_serial_run_with_items_is_advised),
 		cmocka_unit_test(test_trace_without_bpf_is_refused),
