@@ -85,6 +85,7 @@ static void test_markers_give_items_and_cpu_time_per_item(void **state)
 	t->k.c.threads = 2;
 	t->k.c.chunks = 100;
 	t->k.c.chunk_items = 400;
+	t->k.c.runq_ns = 400000000;
 	hist_put(&t->k.chunk_cpu_ns, 4e6, 100);
 	hist_put(&t->k.chunk_ns, 8e6, 100);
 	advise(&a, "v2-host", t, &h, true);
@@ -97,6 +98,30 @@ static void test_markers_give_items_and_cpu_time_per_item(void **state)
 	assert_true(fabs(a.work.item_ns - 1e6) < 1);
 	assert_non_null(strstr(a.in[IN_ITEM_NS].source, "CPU time"));
 	assert_true(a.result.best.n >= 1);
+	advice_free(&a);
+	free(t);
+}
+
+/* Chunks that sleep 90% of their time: each worker needs a tenth of a CPU. */
+static void test_sleeping_chunks_count_cpus_in_the_part_they_use(void **state)
+{
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+	int cpus;
+
+	(void)state;
+	t->k.c.threads = 2;
+	t->k.c.chunks = 100;
+	t->k.c.chunk_items = 100;
+	hist_put(&t->k.chunk_cpu_ns, 0.1e6, 100);
+	hist_put(&t->k.chunk_ns, 1e6, 100);
+	advise(&a, "v2-host", t, &h, true);
+	cpus = (int)a.in[IN_CPUS].value;
+	assert_true(fabs(a.work.item_ns - 1e6) < 1);
+	assert_int_equal(a.host.logical_cpus, cpus);
+	assert_non_null(strstr(a.in[IN_CPUS].source, "on a CPU 10%"));
+	assert_true(a.result.best.n > 4);
 	advice_free(&a);
 	free(t);
 }
@@ -282,6 +307,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_markers_give_items_and_cpu_time_per_item),
+		cmocka_unit_test(test_sleeping_chunks_count_cpus_in_the_part_they_use),
 		cmocka_unit_test(test_process_per_chunk_charges_spawn_and_exec_per_chunk),
 		cmocka_unit_test(test_workers_without_items_answer_in_chunk_duration),
 		cmocka_unit_test(test_black_box_pools_are_advised_fixed_chunks),
