@@ -396,8 +396,15 @@ static void work_in_items(struct advice *a, const struct chunks_seen *s, double 
 	a->work.item_cv = fmin(10, s->cv * sqrt(k));
 	set_input(a, IN_ITEMS, a->work.items, "%s", items_how);
 	set_input(a, IN_ITEM_NS, a->work.item_ns, "%s, over %.0f items per chunk", s->how, k);
-	set_input(a, IN_ITEM_CV, a->work.item_cv,
-		  "spread of chunk times times the square root of items per chunk");
+	if (s->cv > 0)
+		set_input(a, IN_ITEM_CV, a->work.item_cv,
+			  "spread of chunk times times the square root of items per chunk");
+	else
+		set_input(a, IN_ITEM_CV, 0,
+			  "not seen: the chunk times fall within a factor of two of each other, "
+			  "which chunks of %.0f items may hide; taken as alike (trace with smaller "
+			  "chunks to see it)",
+			  k);
 }
 
 /* Items unknown: parts of the current chunk stand for items, and the answer is a duration. */
