@@ -16,6 +16,8 @@
 #include "launch.h"
 #include "profile.h"
 #include "report.h"
+#include "report_trace.h"
+#include "timeline.h"
 #include "tracer.h"
 #include "workload.h"
 
@@ -34,6 +36,8 @@ struct trace_opts {
 	const char *store; /* --store DIR */
 	bool no_save;
 	struct workload_hints hints;
+	const char *trace_file;		/* --trace FILE: the timeline, for Perfetto */
+	unsigned long long trace_limit; /* --trace-limit N: events kept at most */
 };
 
 /* What amzprof knows of the host before the run: its limits, the profile store, and the
@@ -45,6 +49,7 @@ struct run_context {
 	bool store_open;
 	struct amz_calibration cal;
 	bool calibrated;
+	struct timeline *timeline; /* --trace: filled by the tracer during the run */
 };
 
 static int parse_number(const char *opt, const char *s, double *out)
@@ -93,6 +98,27 @@ static int check_target(int argc, char **argv, struct trace_opts *o)
 	return 0;
 }
 
+static int parse_limit(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *out < 1 || *out > TIMELINE_MAX_CAP)
+		return cli_usage_error("option '--trace-limit' needs a number of events from 1 to "
+				       "%llu, not '%s'",
+				       TIMELINE_MAX_CAP, s);
+	return 0;
+}
+
+static int check_output_opts(const struct trace_opts *o)
+{
+	if (o->trace_limit && !o->trace_file)
+		return cli_usage_error("option '--trace-limit' bounds the timeline of '--trace "
+				       "FILE', which is not given");
+	return 0;
+}
+
 static int check_profile_opts(const struct trace_opts *o)
 {
 	struct amz_err err = {0};
@@ -118,6 +144,8 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		{"items", required_argument, NULL, 'I'},
 		{"jobs", required_argument, NULL, 'J'},
 		{"chunksize", required_argument, NULL, 'K'},
+		{"trace", required_argument, NULL, 'T'},
+		{"trace-limit", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r = 0;
@@ -163,6 +191,12 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		case 'K':
 			r = parse_number("--chunksize", optarg, &o->hints.chunksize);
 			break;
+		case 'T':
+			o->trace_file = optarg;
+			break;
+		case 'L':
+			r = parse_limit(optarg, &o->trace_limit);
+			break;
 		case ':':
 			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -171,6 +205,8 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 	}
 	if (!r)
 		r = check_target(argc, argv, o);
+	if (!r)
+		r = check_output_opts(o);
 	return r ? r : check_profile_opts(o);
 }
 
@@ -199,10 +235,32 @@ static void add_throttle(struct amz_trace *t, pid_t pid, bool known_before,
 	t->throttled_ns = after.throttled_ns - before->throttled_ns;
 }
 
-static int write_report(const struct trace_opts *o, const struct amz_trace *t)
+/* The timeline is the kernel's: without eBPF there is none to write. */
+static int write_timeline(const struct trace_opts *o, const struct report_run *r,
+			  const struct timeline *tl)
+{
+	struct amz_err err = {0};
+
+	if (strcmp(r->trace->source, "bpf") != 0) {
+		cli_error("no timeline written to %s: it needs the kernel's events, and eBPF is "
+			  "unavailable",
+			  o->trace_file);
+		return -1;
+	}
+	if (report_trace_file(o->trace_file, tl, r, &err) < 0) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The report, then each file asked for; -1 when one could not be written. */
+static int write_report(const struct trace_opts *o, const struct run_context *c,
+			const struct amz_trace *t)
 {
 	struct report_run r = {.argv = o->command, .attached_pid = o->pid, .trace = t};
 	FILE *out = cli_open_output(o->output);
+	int rc = 0;
 
 	if (!out)
 		return -1;
@@ -211,7 +269,10 @@ static int write_report(const struct trace_opts *o, const struct amz_trace *t)
 	else
 		report_run_text(out, &r);
 	cli_close_output(out);
-	return 0;
+
+	if (o->trace_file && write_timeline(o, &r, c->timeline) < 0)
+		rc = -1;
+	return rc;
 }
 
 static void say_no_bpf(const char *why)
@@ -247,9 +308,10 @@ static void find_markers(struct marker_files *m, const char *binary, pid_t runni
 		add_if_marked(m, lib);
 }
 
-static int open_tracer(struct tracer **t, const struct marker_files *m, struct amz_err *err)
+static int open_tracer(struct tracer **t, const struct marker_files *m, struct timeline *tl,
+		       struct amz_err *err)
 {
-	struct tracer_opts opts = {.no_usdt = m->n == 0};
+	struct tracer_opts opts = {.no_usdt = m->n == 0, .timeline = tl};
 
 	return tracer_open_opts(t, &opts, err);
 }
@@ -325,6 +387,8 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 	uint64_t start;
 
 	memset(c, 0, sizeof(*c));
+	if (o->trace_file)
+		c->timeline = timeline_new(o->trace_limit);
 	c->host_known = host_detect(&c->host, &ho, &err) == 0;
 	if (!c->host_known) {
 		amz_log(AMZ_LOG_WARN, "%s", err.msg);
@@ -355,6 +419,7 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 
 static void release_context(struct run_context *c)
 {
+	timeline_free(c->timeline);
 	if (c->store_open)
 		profile_store_close(&c->store);
 	if (c->host_known)
@@ -430,7 +495,7 @@ static int trace_command(const struct trace_opts *o)
 		release_context(&ctx);
 		return LAUNCH_EXIT_FAILED;
 	}
-	if (open_tracer(&t, &markers, &err) < 0) {
+	if (open_tracer(&t, &markers, ctx.timeline, &err) < 0) {
 		say_no_bpf(err.msg);
 		r = sample_child(&l, err.msg, &trace, &err);
 	} else {
@@ -448,13 +513,14 @@ static int trace_command(const struct trace_opts *o)
 	trace.term_signal = WIFSIGNALED(l.status) ? WTERMSIG(l.status) : 0;
 	add_usage(&trace, &l);
 	add_throttle(&trace, 0, throttle_known, &before);
-	r = write_report(o, &trace);
+	r = write_report(o, &ctx, &trace);
 	save_run(o, &ctx, &trace, o->command, l.last_signal == 0);
 	release_context(&ctx);
 	return r < 0 ? LAUNCH_EXIT_FAILED : trace.exit_status;
 }
 
-static int follow_running(const struct trace_opts *o, struct amz_trace *trace, struct amz_err *err)
+static int follow_running(const struct trace_opts *o, struct timeline *tl, struct amz_trace *trace,
+			  struct amz_err *err)
 {
 	struct tracer_sampler *s = NULL;
 	struct marker_files markers;
@@ -464,7 +530,7 @@ static int follow_running(const struct trace_opts *o, struct amz_trace *trace, s
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)o->pid);
 	find_markers(&markers, exe, o->pid);
-	if (open_tracer(&t, &markers, err) < 0) {
+	if (open_tracer(&t, &markers, tl, err) < 0) {
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
@@ -526,13 +592,13 @@ static int trace_attached(const struct trace_opts *o)
 	process_name(o->pid, name, sizeof(name));
 	prepare_context(o, &ctx);
 	throttle_known = tracer_read_throttle(0, &before) == 0;
-	if (follow_running(o, &trace, &err) < 0) {
+	if (follow_running(o, ctx.timeline, &trace, &err) < 0) {
 		cli_error("%s", err.msg);
 		release_context(&ctx);
 		return CLI_EXIT_FAILED;
 	}
 	add_throttle(&trace, o->pid, throttle_known, &before);
-	r = write_report(o, &trace);
+	r = write_report(o, &ctx, &trace);
 	save_run(o, &ctx, &trace, argv, true);
 	release_context(&ctx);
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
