@@ -154,8 +154,8 @@ $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
 $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
-		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(XML_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
+		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(XML_LIBS) $(LIBS)
 
 $(BUILD)/replay/obj/%.o: user/%.c | $(SKEL)
 	$(call say,CC-SAN,$@)

@@ -8,20 +8,28 @@
 #include "cli.h"
 #include "profile.h"
 #include "report_profile.h"
+#include "report_svg.h"
+
+/* The outputs a command has besides its text. */
+#define OUT_JSON 1u
+#define OUT_SVG	 2u
 
 struct store_opts {
 	const char *store;
 	bool json;
+	const char *svg;
 	int verbosity;
 	int first_arg; /* index of the first operand in argv */
 };
 
-/* Options every profile command takes: --store DIR, and --json where JSON applies. */
-static int parse_store_opts(int argc, char **argv, bool json_allowed, struct store_opts *o)
+/* Options every profile command takes: --store DIR, and --json and --svg FILE where they
+ * apply (outputs). */
+static int parse_store_opts(int argc, char **argv, unsigned outputs, struct store_opts *o)
 {
 	static const struct option longopts[] = {
 		{"store", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
+		{"svg", required_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
@@ -36,9 +44,14 @@ static int parse_store_opts(int argc, char **argv, bool json_allowed, struct sto
 			o->store = optarg;
 			break;
 		case 'j':
-			if (!json_allowed)
+			if (!(outputs & OUT_JSON))
 				return cli_usage_error("'%s' has no --json output", argv[0]);
 			o->json = true;
+			break;
+		case 'S':
+			if (!(outputs & OUT_SVG))
+				return cli_usage_error("'%s' has no --svg output", argv[0]);
+			o->svg = optarg;
 			break;
 		case 'v':
 			o->verbosity++;
@@ -82,7 +95,7 @@ int cmd_list(int argc, char **argv)
 	size_t n;
 	int r;
 
-	r = parse_store_opts(argc, argv, false, &o);
+	r = parse_store_opts(argc, argv, 0, &o);
 	if (!r)
 		r = want_operands(argc, argv, &o, 0, "no operands");
 	if (!r)
@@ -112,6 +125,17 @@ static int load_named(struct profile_store *s, const char *name, json_object **d
 	return 0;
 }
 
+static int write_plots(const char *path, const char *name, json_object *doc)
+{
+	struct amz_err err = {0};
+
+	if (report_svg_profile_file(path, name, doc, &err) < 0) {
+		cli_error("%s", err.msg);
+		return CLI_EXIT_FAILED;
+	}
+	return 0;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	struct store_opts o;
@@ -120,7 +144,7 @@ int cmd_show(int argc, char **argv)
 	char path[4096];
 	int r;
 
-	r = parse_store_opts(argc, argv, true, &o);
+	r = parse_store_opts(argc, argv, OUT_JSON | OUT_SVG, &o);
 	if (!r)
 		r = want_operands(argc, argv, &o, 1, "one profile name");
 	if (!r)
@@ -137,6 +161,8 @@ int cmd_show(int argc, char **argv)
 		profile_path(&s, argv[o.first_arg], path, sizeof(path));
 		report_profile_text(stdout, path, doc);
 	}
+	if (!r && o.svg)
+		r = write_plots(o.svg, argv[o.first_arg], doc);
 	json_object_put(doc);
 	profile_store_close(&s);
 	return r;
@@ -149,7 +175,7 @@ int cmd_rm(int argc, char **argv)
 	struct amz_err err = {0};
 	int i, r;
 
-	r = parse_store_opts(argc, argv, false, &o);
+	r = parse_store_opts(argc, argv, 0, &o);
 	if (!r && argc - o.first_arg < 1)
 		r = cli_usage_error("'rm' takes one or more profile names");
 	if (!r)
@@ -174,7 +200,7 @@ int cmd_diff(int argc, char **argv)
 	json_object *a = NULL, *b = NULL;
 	int r;
 
-	r = parse_store_opts(argc, argv, false, &o);
+	r = parse_store_opts(argc, argv, 0, &o);
 	if (!r)
 		r = want_operands(argc, argv, &o, 2, "two profile names");
 	if (!r)

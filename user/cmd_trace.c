@@ -16,6 +16,7 @@
 #include "launch.h"
 #include "profile.h"
 #include "report.h"
+#include "report_svg.h"
 #include "report_trace.h"
 #include "timeline.h"
 #include "tracer.h"
@@ -38,6 +39,7 @@ struct trace_opts {
 	struct workload_hints hints;
 	const char *trace_file;		/* --trace FILE: the timeline, for Perfetto */
 	unsigned long long trace_limit; /* --trace-limit N: events kept at most */
+	const char *svg;		/* --svg FILE: the plots */
 };
 
 /* What amzprof knows of the host before the run: its limits, the profile store, and the
@@ -146,6 +148,7 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		{"chunksize", required_argument, NULL, 'K'},
 		{"trace", required_argument, NULL, 'T'},
 		{"trace-limit", required_argument, NULL, 'L'},
+		{"svg", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r = 0;
@@ -196,6 +199,9 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 			break;
 		case 'L':
 			r = parse_limit(optarg, &o->trace_limit);
+			break;
+		case 'S':
+			o->svg = optarg;
 			break;
 		case ':':
 			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -254,6 +260,24 @@ static int write_timeline(const struct trace_opts *o, const struct report_run *r
 	return 0;
 }
 
+/* The plots, with the CPUs the run could use drawn over its concurrency. */
+static int write_plots(const struct trace_opts *o, const struct run_context *c,
+		       const struct report_run *r)
+{
+	struct report_svg in = {.run = r};
+	struct amz_err err = {0};
+
+	if (c->host_known && c->host.usable.state == HOST_SET) {
+		in.cpus = c->host.usable.x;
+		in.cpus_what = "usable CPUs";
+	}
+	if (report_svg_file(o->svg, &in, &err) < 0) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* The report, then each file asked for; -1 when one could not be written. */
 static int write_report(const struct trace_opts *o, const struct run_context *c,
 			const struct amz_trace *t)
@@ -271,6 +295,8 @@ static int write_report(const struct trace_opts *o, const struct run_context *c,
 	cli_close_output(out);
 
 	if (o->trace_file && write_timeline(o, &r, c->timeline) < 0)
+		rc = -1;
+	if (o->svg && write_plots(o, c, &r) < 0)
 		rc = -1;
 	return rc;
 }

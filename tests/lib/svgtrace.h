@@ -1,0 +1,11 @@
+/* A made-up but complete run for the plot tests: a series, every histogram, a command line. */
+#ifndef AMZ_SVGTRACE_H
+#define AMZ_SVGTRACE_H
+
+#include "tracer.h"
+
+/* Fills t with a run of 200 ms on a 0.5 ms grid whose concurrency climbs from 0 to 3, and
+ * histograms of spawn, wakeup, burst, exec and chunk times spread over several slots. */
+void svgtrace_fill(struct amz_trace *t);
+
+#endif
