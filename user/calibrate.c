@@ -109,6 +109,7 @@ static void plan_dispatch(struct plan *p, struct amz_calibration *c, const struc
 {
 	struct probe_params same = {.cpu_a = cpu->a, .cpu_b = cpu->a, .core_a = -1, .core_b = -1};
 	struct probe_params cross = same;
+	struct probe_params unpinned_pool = {.cpu_a = -1, .cpu_b = -1, .core_a = -1, .core_b = -1};
 
 	cross.cpu_b = cpu->b;
 	add(p, "pipe, same CPU", PROBE_PIPE, &same, &c->pipe_same, 30);
@@ -117,6 +118,8 @@ static void plan_dispatch(struct plan *p, struct amz_calibration *c, const struc
 	add(p, "futex, other CPU", PROBE_FUTEX, &cross, &c->futex_cross, 30);
 	add(p, "unix socket, same CPU", PROBE_UNIX, &same, &c->unix_same, 30);
 	add(p, "unix socket, other CPU", PROBE_UNIX, &cross, &c->unix_cross, 30);
+	add(p, "amz_map, threads", PROBE_POOL_THREADS, &unpinned_pool, &c->pool_threads, 30);
+	add(p, "amz_map, processes", PROBE_POOL_PROCESSES, &unpinned_pool, &c->pool_processes, 40);
 
 	/* Streams use two CPUs where there are two: a pool's workers run beside its parent. */
 	cross.cpu_b = cpu->b >= 0 ? cpu->b : cpu->a;
@@ -462,6 +465,8 @@ json_object *calibrate_to_json(const struct amz_calibration *c)
 	json_object_object_add(d, "pipe", dispatch_json(&c->pipe_same, &c->pipe_cross));
 	json_object_object_add(d, "futex", dispatch_json(&c->futex_same, &c->futex_cross));
 	json_object_object_add(d, "unix_socket", dispatch_json(&c->unix_same, &c->unix_cross));
+	json_object_object_add(d, "amz_map_threads", figure_json(&c->pool_threads));
+	json_object_object_add(d, "amz_map_processes", figure_json(&c->pool_processes));
 	json_object_object_add(o, "dispatch_ns", d);
 
 	json_object_object_add(ipc, "pipe", figure_json(&c->ipc_pipe));
@@ -612,6 +617,10 @@ int calibrate_from_json(struct amz_calibration *c, json_object *o, struct amz_er
 		    0 ||
 	    dispatch_from_json(&c->unix_same, &c->unix_cross, child(d, "unix_socket"),
 			       "unix_socket", err) < 0 ||
+	    figure_from_json(&c->pool_threads, child(d, "amz_map_threads"),
+			     "dispatch_ns.amz_map_threads", MAX_NS, err) < 0 ||
+	    figure_from_json(&c->pool_processes, child(d, "amz_map_processes"),
+			     "dispatch_ns.amz_map_processes", MAX_NS, err) < 0 ||
 	    figure_from_json(&c->ipc_pipe, child(ipc, "pipe"), "ipc_ns_per_byte.pipe",
 			     MAX_NS_PER_BYTE, err) < 0 ||
 	    figure_from_json(&c->ipc_shm, child(ipc, "shm"), "ipc_ns_per_byte.shm", MAX_NS_PER_BYTE,

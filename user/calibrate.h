@@ -65,6 +65,9 @@ struct amz_calibration {
 	struct calib_figure futex_same, futex_cross;
 	struct calib_figure unix_same, unix_cross;
 
+	/* libamorsize's own pool: what one chunk hand-off costs when chunks are empty. */
+	struct calib_figure pool_threads, pool_processes;
+
 	struct calib_figure ipc_pipe; /* ns per byte streamed through a pipe */
 	struct calib_figure ipc_shm;  /* ns per byte copied into and out of shared memory */
 

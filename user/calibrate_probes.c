@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "amorsize.h"
 #include "calibrate_probes.h"
 #include "util.h"
 
@@ -27,6 +28,10 @@ extern char **environ;
 #define STREAM_BYTES (1u << 20)
 #define STREAM_PIECE (64u << 10)
 #define SMT_SPIN_NS  10000000ull
+
+/* Empty one-item chunks per pool trial: enough that the pool's wakeup at the start of a map is
+ * a small part of the trial. */
+#define POOL_CHUNKS 20000
 
 /* Words shared between the parent and its partner process. */
 struct shared_page {
@@ -44,6 +49,7 @@ struct probe_state {
 	void *ballast;		      /* fork probes: the parent's touched memory */
 	unsigned char *stream;	      /* IPC probes: the bytes to move */
 	unsigned char *shm_buf;	      /* shared-memory IPC: the shared buffer */
+	struct amz_pool *pool;	      /* pool probes: workers started once, reused */
 	cpu_set_t saved_affinity;
 	bool pinned;
 };
@@ -327,6 +333,24 @@ static bool needs_partner(enum probe_kind k)
 	       k == PROBE_IPC_SHM;
 }
 
+static int empty_item(const void *in, void *out, void *ctx)
+{
+	(void)in;
+	(void)out;
+	(void)ctx;
+	return 0;
+}
+
+static int start_pool(struct probe_state *s)
+{
+	struct amz_map_opts o = {.workers = 2, .chunksize = 1};
+	struct amz_map_status st;
+
+	o.kind = s->kind == PROBE_POOL_THREADS ? AMZ_THREADS : AMZ_PROCESSES;
+	s->pool = amz_pool_new(&o, &st);
+	return s->pool ? 0 : -(st.sys_errno ? st.sys_errno : EINVAL);
+}
+
 int probe_setup(enum probe_kind kind, const struct probe_params *p, struct probe_state **out)
 {
 	struct probe_state *s = calloc(1, sizeof(*s));
@@ -348,6 +372,8 @@ int probe_setup(enum probe_kind kind, const struct probe_params *p, struct probe
 		r = touch_ballast(s);
 	if (!r && needs_partner(kind))
 		r = start_partner(s);
+	if (!r && (kind == PROBE_POOL_THREADS || kind == PROBE_POOL_PROCESSES))
+		r = start_pool(s);
 	if (r) {
 		probe_teardown(s);
 		*out = NULL;
@@ -360,6 +386,8 @@ void probe_teardown(struct probe_state *s)
 	if (!s)
 		return;
 	stop_partner(s);
+	if (s->pool)
+		amz_pool_free(s->pool);
 	if (s->pinned)
 		sched_setaffinity(0, sizeof(s->saved_affinity), &s->saved_affinity);
 	if (s->ballast)
@@ -554,6 +582,22 @@ static int trial_smt(struct probe_state *s, struct probe_sample *out)
 	return 0;
 }
 
+/* The pool hands out one-item chunks of nothing as fast as it can: the time per chunk is what
+ * one hand-off holds the queue, which is what the model charges per chunk. */
+static int trial_pool(struct probe_state *s, struct probe_sample *out)
+{
+	struct amz_map_opts o = {.workers = 2, .chunksize = 1};
+	struct amz_map_status st;
+	uint64_t t0;
+
+	o.kind = s->kind == PROBE_POOL_THREADS ? AMZ_THREADS : AMZ_PROCESSES;
+	t0 = amz_now_ns();
+	if (amz_pool_map(s->pool, empty_item, NULL, NULL, 0, NULL, 0, POOL_CHUNKS, &o, &st) < 0)
+		return -(st.sys_errno ? st.sys_errno : EIO);
+	out->value = (double)(amz_now_ns() - t0) / POOL_CHUNKS;
+	return 0;
+}
+
 int probe_trial(struct probe_state *s, struct probe_sample *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -575,6 +619,9 @@ int probe_trial(struct probe_state *s, struct probe_sample *out)
 		return trial_ipc_shm(s, out);
 	case PROBE_SMT:
 		return trial_smt(s, out);
+	case PROBE_POOL_THREADS:
+	case PROBE_POOL_PROCESSES:
+		return trial_pool(s, out);
 	}
 	return -EINVAL;
 }

@@ -29,6 +29,8 @@ enum probe_kind {
 	PROBE_IPC_PIPE,
 	PROBE_IPC_SHM,
 	PROBE_SMT,
+	PROBE_POOL_THREADS,   /* amz_map's own hand-off of one chunk, thread workers */
+	PROBE_POOL_PROCESSES, /* the same with process workers */
 };
 
 /* Returns 0, or -errno with the probe unusable (and nothing left running). */

@@ -63,6 +63,9 @@ void report_calibration_text(FILE *f, const struct amz_calibration *c)
 	print_figure(f, "futex, same CPU", &c->futex_same, "dispatch_ns");
 	print_figure(f, "unix socket, other CPU", &c->unix_cross, "dispatch_ns");
 	print_figure(f, "unix socket, same CPU", &c->unix_same, "dispatch_ns");
+	fputs("libamorsize's pool, per empty chunk (two busy workers)\n", f);
+	print_figure(f, "amz_map, threads", &c->pool_threads, "dispatch_ns");
+	print_figure(f, "amz_map, processes", &c->pool_processes, "dispatch_ns");
 
 	fputs("moving bytes to a worker\n", f);
 	print_figure(f, "pipe", &c->ipc_pipe, "ipc_ns_per_byte");

@@ -96,6 +96,15 @@ static void test_dispatch_is_measured_on_one_and_two_cpus(void **state)
 	assert_measured(&quick.unix_cross, "unix socket, other CPU");
 }
 
+static void test_pool_hand_off_is_measured_for_both_kinds(void **state)
+{
+	(void)state;
+	assert_measured(&quick.pool_threads, "amz_map, threads");
+	assert_measured(&quick.pool_processes, "amz_map, processes");
+	/* A hand-off through the pool's shared counter is far below a wakeup through a pipe. */
+	assert_true(quick.pool_threads.median < quick.pipe_same.median);
+}
+
 static void test_bytes_cost_is_per_byte(void **state)
 {
 	(void)state;
@@ -312,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_fork_is_measured_at_three_parent_sizes),
 		cmocka_unit_test(test_fork_from_a_large_parent_costs_more),
 		cmocka_unit_test(test_dispatch_is_measured_on_one_and_two_cpus),
+		cmocka_unit_test(test_pool_hand_off_is_measured_for_both_kinds),
 		cmocka_unit_test(test_bytes_cost_is_per_byte),
 		cmocka_unit_test(test_smt_without_sibling_cpus_says_why),
 		cmocka_unit_test(test_one_allowed_cpu_leaves_cross_cpu_unmeasured),
