@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "calibrate.h"
@@ -11,6 +12,7 @@
 #include "host.h"
 #include "profile.h"
 #include "report_calibrate.h"
+#include "report_prometheus.h"
 #include "tracer.h"
 
 struct calibrate_opts {
@@ -19,16 +21,22 @@ struct calibrate_opts {
 	bool save;
 	const char *store;
 	const char *name;
+	const char *prometheus; /* --prometheus FILE */
 	int verbosity;
 };
 
 static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 {
 	static const struct option longopts[] = {
-		{"quick", no_argument, NULL, 'q'},	{"thorough", no_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},	{"store", required_argument, NULL, 's'},
-		{"name", required_argument, NULL, 'n'}, {"no-save", no_argument, NULL, 'N'},
-		{"verbose", no_argument, NULL, 'v'},	{NULL, 0, NULL, 0},
+		{"quick", no_argument, NULL, 'q'},
+		{"thorough", no_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},
+		{"store", required_argument, NULL, 's'},
+		{"name", required_argument, NULL, 'n'},
+		{"no-save", no_argument, NULL, 'N'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"prometheus", required_argument, NULL, 'P'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -57,6 +65,9 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 			break;
 		case 'N':
 			o->save = false;
+			break;
+		case 'P':
+			o->prometheus = optarg;
 			break;
 		case 'v':
 			o->verbosity++;
@@ -123,6 +134,28 @@ static int save_profile(const struct calibrate_opts *o, const struct amz_host *h
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
+/* The metrics with this calibration, and the recommendations of the store's workloads. */
+static int write_metrics(const struct calibrate_opts *o, const struct amz_host *h,
+			 const struct amz_calibration *c)
+{
+	struct prom_sources src = {.host = h, .fresh = c, .fresh_when = time(NULL)};
+	struct profile_store s;
+	struct amz_err err = {0};
+	bool store_open = profile_store_open(&s, o->store, &err) == 0;
+	int r;
+
+	if (store_open)
+		src.store = &s;
+	else
+		amz_log(AMZ_LOG_INFO, "no recommendations exported: %s", err.msg);
+	r = report_prometheus_file(o->prometheus, &src, &err);
+	if (r < 0)
+		cli_error("%s", err.msg);
+	if (store_open)
+		profile_store_close(&s);
+	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
 	struct calibrate_opts o;
@@ -170,6 +203,8 @@ int cmd_calibrate(int argc, char **argv)
 		report_calibration_text(stdout, &cal);
 	}
 	r = o.save ? save_profile(&o, &host, &cal) : CLI_EXIT_OK;
+	if (o.prometheus && write_metrics(&o, &host, &cal) != CLI_EXIT_OK)
+		r = CLI_EXIT_FAILED;
 	host_free(&host);
 	return r;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "calibrate.h"
 #include "cli.h"
@@ -16,6 +17,7 @@
 #include "launch.h"
 #include "profile.h"
 #include "report.h"
+#include "report_prometheus.h"
 #include "report_svg.h"
 #include "report_trace.h"
 #include "timeline.h"
@@ -40,6 +42,7 @@ struct trace_opts {
 	const char *trace_file;		/* --trace FILE: the timeline, for Perfetto */
 	unsigned long long trace_limit; /* --trace-limit N: events kept at most */
 	const char *svg;		/* --svg FILE: the plots */
+	const char *prometheus;		/* --prometheus FILE: metrics for node_exporter */
 };
 
 /* What amzprof knows of the host before the run: its limits, the profile store, and the
@@ -149,6 +152,7 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		{"trace", required_argument, NULL, 'T'},
 		{"trace-limit", required_argument, NULL, 'L'},
 		{"svg", required_argument, NULL, 'S'},
+		{"prometheus", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r = 0;
@@ -202,6 +206,9 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 			break;
 		case 'S':
 			o->svg = optarg;
+			break;
+		case 'P':
+			o->prometheus = optarg;
 			break;
 		case ':':
 			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -483,6 +490,30 @@ static void save_run(const struct trace_opts *o, struct run_context *c, struct a
 	json_object_put(doc);
 }
 
+/* The metrics after the run was saved, so that its recommendation is among them; without a
+ * store, the calibration made for this run stands alone. */
+static int write_metrics(const struct trace_opts *o, struct run_context *c)
+{
+	struct prom_sources src = {.host = &c->host};
+	struct amz_err err = {0};
+
+	if (!c->host_known) {
+		cli_error("no metrics written to %s: this host could not be detected",
+			  o->prometheus);
+		return -1;
+	}
+	if (c->store_open)
+		src.store = &c->store;
+	else if (c->calibrated)
+		src.fresh = &c->cal;
+	src.fresh_when = time(NULL);
+	if (report_prometheus_file(o->prometheus, &src, &err) < 0) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int trace_command(const struct trace_opts *o)
 {
 	struct tracer_throttle before;
@@ -541,6 +572,8 @@ static int trace_command(const struct trace_opts *o)
 	add_throttle(&trace, 0, throttle_known, &before);
 	r = write_report(o, &ctx, &trace);
 	save_run(o, &ctx, &trace, o->command, l.last_signal == 0);
+	if (o->prometheus && write_metrics(o, &ctx) < 0)
+		r = -1;
 	release_context(&ctx);
 	return r < 0 ? LAUNCH_EXIT_FAILED : trace.exit_status;
 }
@@ -626,6 +659,8 @@ static int trace_attached(const struct trace_opts *o)
 	add_throttle(&trace, o->pid, throttle_known, &before);
 	r = write_report(o, &ctx, &trace);
 	save_run(o, &ctx, &trace, argv, true);
+	if (o->prometheus && write_metrics(o, &ctx) < 0)
+		r = -1;
 	release_context(&ctx);
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
