@@ -194,14 +194,10 @@ int cmd_calibrate(int argc, char **argv)
 	}
 
 	/* Report, then keep the result as the host profile. */
-	if (o.json) {
-		json_object *j = calibrate_to_json(&cal);
-
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
-		json_object_put(j);
-	} else {
+	if (o.json)
+		report_calibration_json(stdout, &cal);
+	else
 		report_calibration_text(stdout, &cal);
-	}
 	r = o.save ? save_profile(&o, &host, &cal) : CLI_EXIT_OK;
 	if (o.prometheus && write_metrics(&o, &host, &cal) != CLI_EXIT_OK)
 		r = CLI_EXIT_FAILED;

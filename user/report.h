@@ -16,7 +16,10 @@ struct report_run {
 /* The text report: a few lines on what matters most, then the details and histograms. */
 void report_run_text(FILE *f, const struct report_run *r);
 
-/* trace_to_json's document plus the command line. */
+/* The layout of the traced run's JSON document, in its "schema" key (docs/json.md). */
+#define REPORT_RUN_SCHEMA 1
+
+/* trace_to_json's document plus a "schema", a "kind" of "run" and the command line. */
 int report_run_json(FILE *f, const struct report_run *r);
 
 #endif
