@@ -75,7 +75,7 @@ AMZPROF := $(BUILD)/amzprof
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) workloads
+all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) workloads bench
 
 workloads: $(WORKLOADS)
 
@@ -137,13 +137,15 @@ $(BUILD)/workloads/%: tools/workloads/%.c $(wildcard tools/workloads/*.h) $(STAT
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(WORKLOAD_SAN_OBJ) $(STATIC_LIB) $(LIBS)
 
-# Benchmarks, set against gcc's OpenMP (libgomp comes with gcc); not part of `all`.
+# Benchmarks: set against gcc's OpenMP (libgomp comes with gcc), and free to use the test
+# helpers (the pool simulation among them). Built with `all`, so that they never rot.
 bench: $(BENCHES)
 
-$(BUILD)/bench/%: tools/bench/%.c $(STATIC_LIB)
+$(BUILD)/bench/%: tools/bench/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -fopenmp $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -fopenmp $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
+		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(LIBS)
 
 # Tests: cmocka programs linked against the static library and the test helpers.
 $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)

@@ -788,6 +788,12 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* The task's CPU time up to now, the current run on a CPU included. */
+static __always_inline __u64 cpu_so_far(const struct amz_task_state *t, __u64 now)
+{
+	return t->s.cpu_ns + (t->oncpu_ns ? now - t->oncpu_ns : 0);
+}
+
 static __always_inline void on_chunk_begin(__u64 first, __u64 count)
 {
 	struct amz_task_state *t = task_of((__u32)bpf_get_current_pid_tgid());
@@ -803,6 +809,7 @@ static __always_inline void on_chunk_begin(__u64 first, __u64 count)
 	if (t->chunk_end_ns)
 		hist_add_atomic(&st->chunk_gap_ns, now - t->chunk_end_ns);
 	t->chunk_begin_ns = now;
+	t->chunk_begin_cpu = cpu_so_far(t, now);
 	if (timeline)
 		tl_emit(AMZ_TL_CHUNK_BEGIN, now, &t->s, first, count);
 }
@@ -824,6 +831,7 @@ static __always_inline void on_chunk_end(__u64 first, __u64 count)
 	}
 	now = bpf_ktime_get_ns();
 	hist_add_atomic(&st->chunk_ns, now - t->chunk_begin_ns);
+	hist_add_atomic(&st->chunk_cpu_ns, cpu_so_far(t, now) - t->chunk_begin_cpu);
 	hist_add_atomic(&st->chunk_items_h, count);
 	__sync_fetch_and_add(&st->c.chunks, 1);
 	__sync_fetch_and_add(&st->c.chunk_items, count);

@@ -62,6 +62,7 @@ struct amz_stats {
 	struct amz_hist burst_ns;      /* CPU time between two sleeps */
 	struct amz_hist chunk_ns;      /* amz:chunk_begin to amz:chunk_end, same thread */
 	struct amz_hist chunk_gap_ns;  /* a thread's chunk_end to its next chunk_begin */
+	struct amz_hist chunk_cpu_ns;  /* time on a CPU between chunk_begin and chunk_end */
 	struct amz_hist chunk_items_h; /* items per chunk (not nanoseconds) */
 	unsigned long long conc_ns[AMZ_CONC_SLOTS]; /* time with exactly N tracked tasks on CPU */
 };
@@ -96,6 +97,7 @@ struct amz_task_state {
 	unsigned long long burst_ns;	   /* CPU time since it last slept */
 	unsigned long long syscall_ns;	   /* entry of a clone or exec call in progress */
 	unsigned long long chunk_begin_ns;
+	unsigned long long chunk_begin_cpu; /* the task's CPU time at chunk_begin */
 	unsigned long long chunk_end_ns;
 	unsigned int syscall_nr;
 	unsigned int last_cpu; /* CPU of the last run, plus one; 0 before the first */

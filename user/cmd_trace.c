@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "advice.h"
 #include "calibrate.h"
 #include "cli.h"
 #include "host.h"
@@ -285,11 +286,35 @@ static int write_plots(const struct trace_opts *o, const struct run_context *c,
 	return 0;
 }
 
+/* The recommendation from the run, the host and its calibration; *why says why there is none. */
+static int advise_run(const struct run_context *c, const struct amz_trace *t,
+		      const struct workload_hints *h, struct advice *a, char *why, size_t len)
+{
+	struct amz_err err = {0};
+
+	if (!c->host_known) {
+		snprintf(why, len, "the host could not be detected");
+		return -1;
+	}
+	advice_from_host(a, &c->host, c->calibrated ? &c->cal : NULL, t->k.c.processes > 0,
+			 (double)t->peak_rss_kib * 1024);
+	if (advice_from_trace(a, t, h, &err) < 0 || advice_optimize(a, &err) < 0) {
+		snprintf(why, len, "%s", err.msg);
+		advice_free(a);
+		return -1;
+	}
+	return 0;
+}
+
 /* The report, then each file asked for; -1 when one could not be written. */
 static int write_report(const struct trace_opts *o, const struct run_context *c,
-			const struct amz_trace *t)
+			const struct amz_trace *t, const struct advice *a, const char *no_advice)
 {
-	struct report_run r = {.argv = o->command, .attached_pid = o->pid, .trace = t};
+	struct report_run r = {.argv = o->command,
+			       .attached_pid = o->pid,
+			       .trace = t,
+			       .advice = a,
+			       .no_advice = no_advice};
 	FILE *out = cli_open_output(o->output);
 	int rc = 0;
 
@@ -461,7 +486,7 @@ static void release_context(struct run_context *c)
 
 /* The workload profile of the run, whole or marked incomplete when amzprof was interrupted. */
 static void save_run(const struct trace_opts *o, struct run_context *c, struct amz_trace *trace,
-		     char *const *argv, bool complete)
+		     char *const *argv, const struct advice *a, bool complete)
 {
 	struct workload_run w = {.argv = (char **)argv,
 				 .attached_pid = o->pid,
@@ -482,6 +507,8 @@ static void save_run(const struct trace_opts *o, struct run_context *c, struct a
 		host_fingerprint(&c->host, w.fingerprint, sizeof(w.fingerprint));
 
 	doc = workload_to_json(name, &w);
+	if (a)
+		json_object_object_add(doc, "recommendation", advice_to_json(a));
 	if (profile_save(&c->store, name, doc, &err) < 0)
 		amz_log(AMZ_LOG_WARN, "%s", err.msg);
 	else
@@ -523,9 +550,10 @@ static int trace_command(const struct trace_opts *o)
 	struct tracer *t = NULL;
 	struct marker_files markers;
 	struct run_context ctx;
+	struct advice advice;
 	struct launch l;
-	char binary[PATH_MAX];
-	bool throttle_known;
+	char binary[PATH_MAX], why[512];
+	bool throttle_known, advised;
 	int r;
 
 	/* Check the command first: a typo should not cost a BPF load. */
@@ -570,8 +598,11 @@ static int trace_command(const struct trace_opts *o)
 	trace.term_signal = WIFSIGNALED(l.status) ? WTERMSIG(l.status) : 0;
 	add_usage(&trace, &l);
 	add_throttle(&trace, 0, throttle_known, &before);
-	r = write_report(o, &ctx, &trace);
-	save_run(o, &ctx, &trace, o->command, l.last_signal == 0);
+	advised = advise_run(&ctx, &trace, &o->hints, &advice, why, sizeof(why)) == 0;
+	r = write_report(o, &ctx, &trace, advised ? &advice : NULL, advised ? NULL : why);
+	save_run(o, &ctx, &trace, o->command, advised ? &advice : NULL, l.last_signal == 0);
+	if (advised)
+		advice_free(&advice);
 	if (o->prometheus && write_metrics(o, &ctx) < 0)
 		r = -1;
 	release_context(&ctx);
@@ -644,8 +675,9 @@ static int trace_attached(const struct trace_opts *o)
 	struct amz_err err = {0};
 	struct amz_trace trace;
 	struct run_context ctx;
-	char name[64], *argv[] = {name, NULL};
-	bool throttle_known;
+	struct advice advice;
+	char name[64], *argv[] = {name, NULL}, why[512];
+	bool throttle_known, advised;
 	int r;
 
 	process_name(o->pid, name, sizeof(name));
@@ -657,8 +689,11 @@ static int trace_attached(const struct trace_opts *o)
 		return CLI_EXIT_FAILED;
 	}
 	add_throttle(&trace, o->pid, throttle_known, &before);
-	r = write_report(o, &ctx, &trace);
-	save_run(o, &ctx, &trace, argv, true);
+	advised = advise_run(&ctx, &trace, &o->hints, &advice, why, sizeof(why)) == 0;
+	r = write_report(o, &ctx, &trace, advised ? &advice : NULL, advised ? NULL : why);
+	save_run(o, &ctx, &trace, argv, advised ? &advice : NULL, true);
+	if (advised)
+		advice_free(&advice);
 	if (o->prometheus && write_metrics(o, &ctx) < 0)
 		r = -1;
 	release_context(&ctx);

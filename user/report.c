@@ -317,10 +317,21 @@ static void print_cost(FILE *f, const struct amz_trace *t)
 		fputs("  tracer cost: unknown (the kernel's BPF run-time statistics are off)\n", f);
 }
 
-static void report_bpf_text(FILE *f, const struct amz_trace *t)
+static void print_advice(FILE *f, const struct report_run *r)
 {
+	if (r->advice)
+		report_advice_text(f, r->advice);
+	else if (r->no_advice)
+		fprintf(f, "No recommendation: %s\n", r->no_advice);
+}
+
+static void report_bpf_text(FILE *f, const struct report_run *r)
+{
+	const struct amz_trace *t = r->trace;
+
 	print_parallelism_headline(f, t);
 	print_overhead_headline(f, t);
+	print_advice(f, r);
 	fputc('\n', f);
 
 	print_usage_line(f, t);
@@ -354,7 +365,7 @@ void report_run_text(FILE *f, const struct report_run *r)
 {
 	print_header(f, r);
 	if (strcmp(r->trace->source, "bpf") == 0)
-		report_bpf_text(f, r->trace);
+		report_bpf_text(f, r);
 	else
 		report_fallback_text(f, r->trace);
 }
@@ -381,6 +392,11 @@ int report_run_json(FILE *f, const struct report_run *r)
 	}
 	if (r->attached_pid)
 		json_object_object_add(root, "pid", json_object_new_int(r->attached_pid));
+	if (r->advice)
+		json_object_object_add(root, "recommendation", advice_to_json(r->advice));
+	else if (r->no_advice)
+		json_object_object_add(root, "no_recommendation",
+				       json_object_new_string(r->no_advice));
 
 	ok = fprintf(f, "%s\n",
 		     json_object_to_json_string_ext(

@@ -122,6 +122,7 @@ static const struct hist_field hist_fields[] = {
 	HIST(NULL, "bursts_ns", burst_ns),
 	HIST("chunks", "duration_ns", chunk_ns),
 	HIST("chunks", "gap_ns", chunk_gap_ns),
+	HIST("chunks", "cpu_ns", chunk_cpu_ns),
 	HIST("chunks", "items_per_chunk", chunk_items_h),
 };
 

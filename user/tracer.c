@@ -603,6 +603,7 @@ static void stats_merge(struct amz_stats *dst, const struct amz_stats *src)
 	hist_merge(&dst->burst_ns, &src->burst_ns);
 	hist_merge(&dst->chunk_ns, &src->chunk_ns);
 	hist_merge(&dst->chunk_gap_ns, &src->chunk_gap_ns);
+	hist_merge(&dst->chunk_cpu_ns, &src->chunk_cpu_ns);
 	hist_merge(&dst->chunk_items_h, &src->chunk_items_h);
 	for (i = 0; i < AMZ_CONC_SLOTS; i++)
 		dst->conc_ns[i] += src->conc_ns[i];
