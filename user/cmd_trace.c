@@ -268,12 +268,14 @@ static int write_timeline(const struct trace_opts *o, const struct report_run *r
 	return 0;
 }
 
-/* The plots, with the CPUs the run could use drawn over its concurrency. */
+/* The plots, with the CPUs the run could use drawn over its concurrency, and the advice's
+ * speedup curve when there is advice. */
 static int write_plots(const struct trace_opts *o, const struct run_context *c,
-		       const struct report_run *r)
+		       const struct report_run *r, const struct advice *a)
 {
-	struct report_svg in = {.run = r};
+	struct report_svg in = {.run = r, .advice = a ? advice_to_json(a) : NULL};
 	struct amz_err err = {0};
+	int rc = 0;
 
 	if (c->host_known && c->host.usable.state == HOST_SET) {
 		in.cpus = c->host.usable.x;
@@ -281,9 +283,10 @@ static int write_plots(const struct trace_opts *o, const struct run_context *c,
 	}
 	if (report_svg_file(o->svg, &in, &err) < 0) {
 		cli_error("%s", err.msg);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	json_object_put(in.advice);
+	return rc;
 }
 
 /* The recommendation from the run, the host and its calibration; *why says why there is none. */
@@ -328,7 +331,7 @@ static int write_report(const struct trace_opts *o, const struct run_context *c,
 
 	if (o->trace_file && write_timeline(o, &r, c->timeline) < 0)
 		rc = -1;
-	if (o->svg && write_plots(o, c, &r) < 0)
+	if (o->svg && write_plots(o, c, &r, a) < 0)
 		rc = -1;
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "profile.h"
@@ -11,12 +12,14 @@
 #include "svg.h"
 #include "workload.h"
 
-#define PAGE_W	     1000.0
-#define HEADER_H     78.0
-#define CONC_PANEL_H 350.0
-#define HIST_PANEL_W 500.0
-#define HIST_PANEL_H 320.0
-#define MAX_HISTS    6
+#define PAGE_W	      1000.0
+#define HEADER_H      78.0
+#define CURVE_PANEL_H 420.0
+#define CURVE_POINTS  1024
+#define CONC_PANEL_H  350.0
+#define HIST_PANEL_W  500.0
+#define HIST_PANEL_H  320.0
+#define MAX_HISTS     6
 
 /* A duration in the unit that keeps it short: "250 ns", "4.1 µs", "262 µs", "1.0 ms". */
 static void fmt_dur(char *buf, size_t len, double ns)
@@ -193,6 +196,226 @@ static void concurrency_panel(struct svg *s, const struct report_svg *in, double
 	}
 }
 
+/* The speedup curve as the recommendation document gives it: the best speedup for each worker
+ * count, the run's own point and the choice. */
+struct curve {
+	int n;
+	double jobs[CURVE_POINTS], speedup[CURVE_POINTS];
+	bool feasible[CURVE_POINTS];
+	double best_jobs, best_speedup, best_k;
+	bool serial, absolute;
+	const char *schedule, *reason;
+	double current_jobs, measured;
+};
+
+static double number_at(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v ||
+	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+		return 0;
+	return json_object_get_double(v);
+}
+
+static const char *string_at(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+static bool bool_at(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static void read_points(json_object *points, struct curve *c)
+{
+	size_t i, n = json_object_array_length(points);
+
+	for (i = 0; i < n && c->n < CURVE_POINTS; i++) {
+		json_object *p = json_object_array_get_idx(points, i), *v = NULL;
+
+		c->jobs[c->n] = number_at(p, "jobs");
+		c->speedup[c->n] = number_at(p, "speedup");
+		c->feasible[c->n] =
+			!json_object_object_get_ex(p, "feasible", &v) || json_object_get_boolean(v);
+		if (c->jobs[c->n] >= 1 && c->speedup[c->n] >= 0 && isfinite(c->speedup[c->n]))
+			c->n++;
+	}
+}
+
+/* 0, or -1 when the document has no curve to draw. */
+static int read_curve(json_object *advice, struct curve *c)
+{
+	json_object *points = NULL, *current = NULL;
+
+	memset(c, 0, sizeof(*c));
+	if (!advice || !json_object_object_get_ex(advice, "curve", &points) ||
+	    !json_object_is_type(points, json_type_array))
+		return -1;
+	read_points(points, c);
+	if (!c->n)
+		return -1;
+	c->best_jobs = number_at(advice, "jobs");
+	c->best_speedup = number_at(advice, "speedup");
+	c->best_k = number_at(advice, "chunksize");
+	c->serial = bool_at(advice, "serial");
+	c->absolute = bool_at(advice, "absolute");
+	c->schedule = string_at(advice, "schedule");
+	c->reason = string_at(advice, "reason");
+	json_object_object_get_ex(advice, "current", &current);
+	c->current_jobs = number_at(current, "jobs");
+	c->measured = number_at(current, "measured_speedup");
+	return 0;
+}
+
+/* Up to max_lines lines of at most width characters, broken at spaces; the last one ends in
+ * "..." when the text goes on. */
+static void wrapped(struct svg *s, double x, double y, const char *text, size_t width,
+		    int max_lines)
+{
+	char line[256];
+	int lines;
+
+	for (lines = 0; *text && lines < max_lines; lines++) {
+		size_t n = strlen(text), cut = n < width ? n : width;
+		bool last = lines == max_lines - 1 && n > width;
+
+		if (n > width) {
+			while (cut > width / 2 && text[cut] != ' ')
+				cut--;
+		}
+		snprintf(line, sizeof(line), "%.*s%s", (int)(cut < 240 ? cut : 240), text,
+			 last ? " ..." : "");
+		svg_text(s, x, y + 17 * lines, 13, SVG_START, SVG_INK, 400, 0, "%s", line);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
+static void curve_line(struct svg_plot *p, const struct curve *c)
+{
+	double x[CURVE_POINTS], y[CURVE_POINTS];
+	int i;
+
+	for (i = 0; i < c->n; i++) {
+		x[i] = svg_px(p, c->jobs[i]);
+		y[i] = svg_py(p, c->speedup[i]);
+	}
+	svg_path(p->s, x, y, (size_t)c->n, SVG_BLUE, 2.5, NULL);
+
+	/* Points that do not fit in memory are hollow. */
+	for (i = 0; c->n <= 64 && i < c->n; i++)
+		svg_circle(p->s, x[i], y[i], 3.5, c->feasible[i] ? SVG_BLUE : "#ffffff",
+			   c->feasible[i] ? NULL : SVG_BLUE);
+}
+
+/* Perfect scaling, as far as the plot goes: what the curve is to be read against. */
+static void ideal_line(struct svg_plot *p)
+{
+	double top = fmin(p->x1, p->y1);
+
+	svg_line(p->s, svg_px(p, 1), svg_py(p, 1), svg_px(p, top), svg_py(p, top), "#999999", 1.5,
+		 "4 4");
+}
+
+static void worker_ticks(struct svg_plot *p)
+{
+	double step = svg_nice_step(1, p->x1, 8), v;
+	char buf[16];
+
+	step = step < 1 ? 1 : step;
+	svg_plot_xtick(p, 1, "1");
+	for (v = step; v <= p->x1 + 1e-9; v += step) {
+		if (v <= 1)
+			continue;
+		snprintf(buf, sizeof(buf), "%g", v);
+		svg_plot_xtick(p, v, buf);
+	}
+}
+
+static void fmt_speedup(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, v == floor(v) ? "%.0fx" : "%.1fx", v);
+}
+
+static void recommendation_label(char *buf, size_t len, const struct curve *c)
+{
+	if (c->serial)
+		snprintf(buf, len, "recommended: run serially");
+	else if (c->absolute && strcmp(c->schedule, "factoring") == 0)
+		snprintf(buf, len, "recommended: %g workers, factoring down to %g item%s (%.2fx)",
+			 c->best_jobs, c->best_k, c->best_k == 1 ? "" : "s", c->best_speedup);
+	else if (c->absolute)
+		snprintf(buf, len, "recommended: %g workers, chunks of %g item%s (%.2fx)",
+			 c->best_jobs, c->best_k, c->best_k == 1 ? "" : "s", c->best_speedup);
+	else
+		snprintf(buf, len, "recommended: %g workers (%.2fx)", c->best_jobs,
+			 c->best_speedup);
+}
+
+/* The run as it was, measured, and the choice, each named in the legend row. */
+static void marked_points(struct svg_plot *p, const struct curve *c, double lx)
+{
+	char buf[160];
+
+	if (c->current_jobs >= 1 && c->measured > 0 && c->current_jobs <= p->x1) {
+		svg_circle(p->s, svg_px(p, c->current_jobs), svg_py(p, c->measured), 7, SVG_ORANGE,
+			   NULL);
+		snprintf(buf, sizeof(buf), "this run: %g workers, %.2fx measured", c->current_jobs,
+			 c->measured);
+		svg_legend(p->s, lx, p->y - 30, SVG_ORANGE, true, NULL, buf);
+	}
+	if (c->best_jobs >= 1 && c->best_jobs <= p->x1) {
+		double x = svg_px(p, c->best_jobs), y = svg_py(p, c->best_speedup);
+		bool left = x > p->x + p->w * 0.6;
+
+		svg_circle(p->s, x, y, 9, NULL, SVG_GREEN);
+		svg_circle(p->s, x, y, 4, SVG_GREEN, NULL);
+		recommendation_label(buf, sizeof(buf), c);
+		svg_rect(p->s, left ? x - 14 - 7.6 * (double)strlen(buf) : x + 12, y - 30,
+			 7.6 * (double)strlen(buf) + 4, 20, "#ffffff", NULL);
+		svg_text(p->s, left ? x - 12 : x + 14, y - 15, 13, left ? SVG_END : SVG_START,
+			 SVG_GREEN, 700, 0, "%s", buf);
+	}
+}
+
+static void curve_panel(struct svg *s, const struct curve *c, double top)
+{
+	struct svg_plot p = {.s = s, .x = 90, .y = top + 56, .w = PAGE_W - 130, .h = 220};
+	double peak = fmax(c->best_speedup, c->measured), step, lx;
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		peak = fmax(peak, c->speedup[i]);
+	p.x0 = 1;
+	p.x1 = fmax(c->jobs[c->n - 1], fmax(c->current_jobs, 2));
+	step = svg_nice_step(0, peak > 1 ? peak : 1, 4);
+	p.y1 = ceil(fmax(peak * 1.25, 1.25) / step) * step;
+
+	svg_plot_frame(&p, "Predicted speedup over workers",
+		       "the best chunk size for each worker count, from the cost model", "workers",
+		       "speedup over serial", step, fmt_speedup);
+	worker_ticks(&p);
+	ideal_line(&p);
+	svg_line(s, p.x, svg_py(&p, 1), p.x + p.w, svg_py(&p, 1), SVG_MUTED, 1, "2 3");
+	curve_line(&p, c);
+
+	lx = p.x + p.w - 500;
+	lx = svg_legend(s, lx, p.y - 30, SVG_BLUE, false, NULL, "predicted");
+	lx = svg_legend(s, lx, p.y - 30, "#999999", false, "4 4", "ideal");
+	marked_points(&p, c, lx);
+	wrapped(s, p.x, p.y + p.h + 62, c->reason, 125, 3);
+}
+
 /* The log2 histograms worth a panel: always the three every run has, the others when seen. */
 struct hist_panel {
 	const char *title;
@@ -361,21 +584,32 @@ int report_svg(FILE *f, const struct report_svg *in, struct amz_err *err)
 {
 	const struct amz_trace *t = in->run->trace;
 	struct hist_panel hists[MAX_HISTS];
+	struct curve *curve;
 	size_t n, i;
 	double height, top;
+	bool has_curve;
 	struct svg s;
 	char title[200];
 
 	if (check_plottable(t, err) < 0)
 		return -1;
+	curve = malloc(sizeof(*curve));
+	if (!curve)
+		return amz_fail(err, ENOMEM, "cannot draw the plots: out of memory");
 
 	n = pick_hists(t, hists);
-	height = HEADER_H + (t->series_n ? CONC_PANEL_H : 0) + HIST_PANEL_H * (double)((n + 1) / 2);
+	has_curve = read_curve(in->advice, curve) == 0;
+	height = HEADER_H + (has_curve ? CURVE_PANEL_H : 0) + (t->series_n ? CONC_PANEL_H : 0) +
+		 HIST_PANEL_H * (double)((n + 1) / 2);
 	command_text(title, sizeof(title), in->run);
 	svg_begin(&s, f, PAGE_W, height, title);
 	header(&s, in);
 
 	top = HEADER_H;
+	if (has_curve) {
+		curve_panel(&s, curve, top);
+		top += CURVE_PANEL_H;
+	}
 	if (t->series_n) {
 		concurrency_panel(&s, in, top);
 		top += CONC_PANEL_H;
@@ -383,6 +617,7 @@ int report_svg(FILE *f, const struct report_svg *in, struct amz_err *err)
 	for (i = 0; i < n; i++)
 		hist_panel(&s, &hists[i], (double)(i % 2) * HIST_PANEL_W,
 			   top + (double)(i / 2) * HIST_PANEL_H);
+	free(curve);
 	if (svg_end(&s) < 0)
 		return amz_fail(err, EIO, "cannot write the plots: output error");
 	return 0;
@@ -434,6 +669,7 @@ int report_svg_profile_file(const char *path, const char *name, json_object *doc
 				name, why.msg);
 	}
 	r = (struct report_run){.argv = w.argv, .attached_pid = w.attached_pid, .trace = w.trace};
+	json_object_object_get_ex(doc, "recommendation", &in.advice);
 	rc = report_svg_file(path, &in, err);
 	workload_free(&w);
 	return rc;

@@ -1,4 +1,5 @@
-/* The plots of a traced run, as one SVG picture: the workload's tasks on a CPU over time and
+/* The plots of a traced run, as one SVG picture: the predicted speedup over workers with the
+ * run's measured point and the recommendation, the workload's tasks on a CPU over time, and
  * the latency histograms (spawn, wakeup to run, on-CPU bursts, exec and chunks when seen). */
 #ifndef AMZ_REPORT_SVG_H
 #define AMZ_REPORT_SVG_H
@@ -13,6 +14,8 @@ struct report_svg {
 	const struct report_run *run; /* the command and everything measured */
 	double cpus;		      /* CPUs the run could use, drawn as a line; 0 when unknown */
 	const char *cpus_what;	      /* what cpus counts: "CPUs online", "usable CPUs" */
+	json_object *advice;	      /* the recommendation document (advice_to_json), or NULL:
+				       * its curve, the run's measured point and the choice */
 };
 
 /* Writes the picture; a trace without the kernel's figures (the eBPF-less fallback) has

@@ -95,10 +95,10 @@ static double attr(xmlNodePtr n, const char *name, double missing)
 	return x;
 }
 
-static xmlDocPtr plot_of(const struct amz_trace *t, char *const *argv)
+static xmlDocPtr plot_of(const struct amz_trace *t, char *const *argv, json_object *advice)
 {
 	struct report_run r = {.argv = argv, .trace = t};
-	struct report_svg in = {.run = &r, .cpus = 2, .cpus_what = "usable CPUs"};
+	struct report_svg in = {.run = &r, .cpus = 2, .cpus_what = "usable CPUs", .advice = advice};
 	struct amz_err err = {0};
 	char *buf = NULL;
 	size_t len = 0;
@@ -116,10 +116,12 @@ static xmlDocPtr made_up_plot(void)
 {
 	static char *argv[] = {"./work", "--jobs", "4", NULL};
 	struct amz_trace *t = calloc(1, sizeof(*t));
+	json_object *advice = svgtrace_advice();
 	xmlDocPtr doc;
 
 	svgtrace_fill(t);
-	doc = plot_of(t, argv);
+	doc = plot_of(t, argv, advice);
+	json_object_put(advice);
 	free(t);
 	return doc;
 }
@@ -142,6 +144,13 @@ static void test_plot_is_an_svg_document_with_a_size_and_a_title(void **state)
 static void test_every_panel_names_its_axes_and_units(void **state)
 {
 	static const char *const words[] = {
+		"Predicted speedup over workers",
+		"speedup over serial",
+		"workers",
+		"3x",
+		"recommended: 4 workers, chunks of 16 items (3.20x)",
+		"this run: 2 workers, 1.50x measured",
+		"more would wait for the dispatcher",
 		"Workload tasks on a CPU over time",
 		"time since the start (ms)",
 		"tasks on a CPU",
@@ -218,8 +227,23 @@ static void test_markup_and_bytes_in_the_command_stay_well_formed(void **state)
 
 	(void)state;
 	svgtrace_fill(t);
-	doc = plot_of(t, argv);
+	doc = plot_of(t, argv, NULL);
 	assert_true(has_text(doc, "./a<b>&\"c'"));
+	xmlFreeDoc(doc);
+	free(t);
+}
+
+static void test_without_advice_there_is_no_speedup_panel(void **state)
+{
+	static char *argv[] = {"./work", NULL};
+	struct amz_trace *t = calloc(1, sizeof(*t));
+	xmlDocPtr doc;
+
+	(void)state;
+	svgtrace_fill(t);
+	doc = plot_of(t, argv, NULL);
+	assert_false(has_text(doc, "Predicted speedup"));
+	assert_true(has_text(doc, "Spawn latency"));
 	xmlFreeDoc(doc);
 	free(t);
 }
@@ -272,11 +296,13 @@ static void test_traced_run_and_its_profile_are_plotted(void **state)
 		       "--svg",
 		       svg,
 		       "--",
-		       (char *)test_build_path(1, "workloads/forkwake"),
-		       "--forks",
-		       "25",
-		       "--pingpongs",
+		       (char *)test_build_path(1, "workloads/hetero"),
+		       "--items",
+		       "2000",
+		       "--jobs",
 		       "2",
+		       "--chunksize",
+		       "50",
 		       NULL};
 	char *show[] = {(char *)test_build_path(0, "amzprof"),
 			"show",
@@ -308,6 +334,9 @@ static void test_traced_run_and_its_profile_are_plotted(void **state)
 	assert_true(has_text(doc, "Spawn latency"));
 	assert_true(has_text(doc, n_spawns));
 	assert_true(has_text(doc, "usable CPUs"));
+	assert_true(has_text(doc, "Predicted speedup over workers"));
+	assert_true(has_text(doc, "recommended: "));
+	assert_true(has_text(doc, "this run: 2 workers"));
 	xmlFreeDoc(doc);
 
 	test_run(&r, show);
@@ -316,6 +345,7 @@ static void test_traced_run_and_its_profile_are_plotted(void **state)
 	doc = parse_svg_file(shown);
 	assert_true(has_text(doc, n_spawns));
 	assert_true(has_text(doc, "Workload tasks on a CPU over time"));
+	assert_true(has_text(doc, "Predicted speedup over workers"));
 	xmlFreeDoc(doc);
 }
 
@@ -368,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_nothing_is_drawn_outside_the_page),
 		cmocka_unit_test(test_text_is_large_enough_to_read),
 		cmocka_unit_test(test_markup_and_bytes_in_the_command_stay_well_formed),
+		cmocka_unit_test(test_without_advice_there_is_no_speedup_panel),
 		cmocka_unit_test(test_run_measured_from_user_space_has_nothing_to_plot),
 		cmocka_unit_test(test_traced_run_and_its_profile_are_plotted),
 		cmocka_unit_test(test_host_profile_has_no_plots_and_says_why),

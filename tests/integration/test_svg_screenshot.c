@@ -52,7 +52,9 @@ static void write_made_up_plot(const char *path)
 	struct amz_err err = {0};
 
 	svgtrace_fill(t);
+	in.advice = svgtrace_advice();
 	assert_int_equal(report_svg_file(path, &in, &err), 0);
+	json_object_put(in.advice);
 	free(t);
 }
 
@@ -97,10 +99,10 @@ static void test_plot_of_a_real_run_renders_in_chromium(void **state)
 		       "--svg",
 		       svg,
 		       "--",
-		       (char *)test_build_path(1, "workloads/chunks"),
-		       "--chunks",
-		       "40",
-		       "--threads",
+		       (char *)test_build_path(1, "workloads/hetero"),
+		       "--items",
+		       "2000",
+		       "--jobs",
 		       "2",
 		       NULL};
 	struct test_run r;

@@ -44,3 +44,36 @@ void svgtrace_fill(struct amz_trace *t)
 	}
 	hist_put(&t->k.exec_ns, 300000, 1);
 }
+
+json_object *svgtrace_advice(void)
+{
+	static const double speedup[] = {1.0, 1.9, 2.7, 3.2, 3.1, 2.9, 2.6, 2.2};
+	json_object *a = json_object_new_object(), *curve = json_object_new_array();
+	json_object *current = json_object_new_object();
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "jobs", json_object_new_int((int)i + 1));
+		json_object_object_add(p, "chunksize", json_object_new_double(16));
+		json_object_object_add(p, "speedup", json_object_new_double(speedup[i]));
+		json_object_object_add(p, "feasible", json_object_new_boolean(i < 7));
+		json_object_array_add(curve, p);
+	}
+	json_object_object_add(a, "schema", json_object_new_int(1));
+	json_object_object_add(a, "jobs", json_object_new_int(4));
+	json_object_object_add(a, "chunksize", json_object_new_double(16));
+	json_object_object_add(a, "schedule", json_object_new_string("fixed"));
+	json_object_object_add(a, "speedup", json_object_new_double(3.2));
+	json_object_object_add(a, "serial", json_object_new_boolean(0));
+	json_object_object_add(a, "absolute", json_object_new_boolean(1));
+	json_object_object_add(a, "reason",
+			       json_object_new_string("run 4 workers with chunks of 16 items: "
+						      "more would wait for the dispatcher"));
+	json_object_object_add(current, "jobs", json_object_new_double(2));
+	json_object_object_add(current, "measured_speedup", json_object_new_double(1.5));
+	json_object_object_add(a, "current", current);
+	json_object_object_add(a, "curve", curve);
+	return a;
+}
