@@ -5,6 +5,8 @@ BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SANITIZE ?=
 
 ifneq ($(SANITIZE),)
@@ -116,6 +118,10 @@ $(AMZPROF): $(CLI_OBJS) $(STATIC_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(LIBS)
 
+# Every function of amorsize(3) finds that page under its own name.
+MAN3_LINKS := amz_map amz_map_stream amz_pool_new amz_pool_map amz_pool_map_stream amz_pool_free \
+	amz_set_logger
+
 # Written at install time, since it names the PREFIX and LIBDIR of that install.
 VERSION := $(shell sed -n 's/.*AMZ_VERSION "\(.*\)"/\1/p' user/amorsize.h)
 define pkgconfig_file
@@ -201,6 +207,11 @@ install: all
 	ln -sf libamorsize.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libamorsize.so
 	install -m 0644 user/amorsize.h user/amorsize_usdt.h $(DESTDIR)$(PREFIX)/include/
 	$(call pkgconfig_file,$(DESTDIR)$(LIBDIR)/pkgconfig/amorsize.pc)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 man/amzprof.1 $(DESTDIR)$(MANDIR)/man1/amzprof.1
+	install -m 0644 man/amorsize.3 $(DESTDIR)$(MANDIR)/man3/amorsize.3
+	for f in $(MAN3_LINKS); do ln -sf amorsize.3 $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	install -m 0644 completions/amzprof $(DESTDIR)$(COMPLETIONDIR)/amzprof
 
 clean:
 	rm -rf build

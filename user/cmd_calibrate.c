@@ -25,6 +25,33 @@ struct calibrate_opts {
 	int verbosity;
 };
 
+static void print_calibrate_help(void)
+{
+	printf("Usage: amzprof calibrate [--quick | --thorough] [--json] [--name NAME] [--store "
+	       "DIR]\n"
+	       "                         [--no-save] [--prometheus FILE] [-v]\n\n"
+	       "Measures what this host charges a parallel program: starting a worker (fork at\n"
+	       "several parent sizes, pthread_create, posix_spawn), handing a sleeping worker one\n"
+	       "chunk (pipe, futex, Unix socket, libamorsize's own hand-off), moving bytes to it,\n"
+	       "and SMT scaling. Each figure repeats until its median is stable. The result is\n"
+	       "saved as the host profile that later runs and the library reuse.\n\n"
+	       "  --quick            about a third of a second; 10%% intervals\n"
+	       "  --thorough         several seconds; more parent sizes, 2%% intervals\n"
+	       "  --json             print the calibration as JSON (docs/json.md)\n"
+	       "  --name NAME        save it as profile NAME (default: host)\n"
+	       "  --store DIR        the profile store (default: $AMZ_STORE, else\n"
+	       "                     $XDG_STATE_HOME/amzprof)\n"
+	       "  --no-save          measure and print only\n"
+	       "  --prometheus FILE  also write the figures, the host's limits and the saved\n"
+	       "                     recommendations for node_exporter's textfile collector\n"
+	       "  -v, --verbose      say what was detected and decided (-vv: libbpf's output)\n"
+	       "  -h, --help         show this help\n\n"
+	       "Examples:\n"
+	       "  sudo amzprof calibrate\n"
+	       "  amzprof calibrate --quick --json --no-save | jq .spawn_ns.fork.median\n"
+	       "  sudo amzprof calibrate --prometheus /var/lib/node_exporter/amzprof.prom\n");
+}
+
 static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 {
 	static const struct option longopts[] = {
@@ -36,6 +63,7 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 		{"no-save", no_argument, NULL, 'N'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"prometheus", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -46,7 +74,7 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 	o->name = "host";
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->effort = CALIB_QUICK;
@@ -69,6 +97,9 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 		case 'P':
 			o->prometheus = optarg;
 			break;
+		case 'h':
+			print_calibrate_help();
+			return -1;
 		case 'v':
 			o->verbosity++;
 			break;
@@ -170,7 +201,7 @@ int cmd_calibrate(int argc, char **argv)
 
 	r = parse_calibrate_opts(argc, argv, &o);
 	if (r)
-		return r;
+		return r < 0 ? CLI_EXIT_OK : r;
 
 	/* Find the CPUs this process may use, then measure, with a progress line only on a
 	 * terminal. */

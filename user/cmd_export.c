@@ -15,6 +15,26 @@ struct export_opts {
 	int verbosity;
 };
 
+static void print_export_help(void)
+{
+	printf("Usage: amzprof export --prometheus FILE [--store DIR] [--host-profile NAME] "
+	       "[-v]\n\n"
+	       "Writes, for node_exporter's textfile collector, this host's limits (usable CPUs,\n"
+	       "quota, memory limit and what is left), its calibration while the host profile "
+	       "still\n"
+	       "matches the host, and the last recommendation of every saved workload, in base\n"
+	       "units with HELP and TYPE lines. FILE is written beside itself and renamed, so the\n"
+	       "collector never reads half a file.\n\n"
+	       "  --prometheus FILE    the textfile to write (required)\n"
+	       "  --store DIR          the profile store (default: $AMZ_STORE, else\n"
+	       "                       $XDG_STATE_HOME/amzprof)\n"
+	       "  --host-profile NAME  the host profile to export (default: host)\n"
+	       "  -v, --verbose        say what was left out and why\n"
+	       "  -h, --help           show this help\n\n"
+	       "Example, from cron:\n"
+	       "  amzprof export --prometheus /var/lib/node_exporter/textfile/amzprof.prom\n");
+}
+
 static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 {
 	static const struct option longopts[] = {
@@ -22,6 +42,7 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 		{"store", required_argument, NULL, 's'},
 		{"host-profile", required_argument, NULL, 'H'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -30,7 +51,7 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 	o->host_profile = "host";
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->prometheus = optarg;
@@ -44,6 +65,9 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 		case 'v':
 			o->verbosity++;
 			break;
+		case 'h':
+			print_export_help();
+			return -1;
 		default:
 			if (optopt)
 				return cli_usage_error("'%s' needs a value", argv[optind - 1]);
@@ -71,7 +95,7 @@ int cmd_export(int argc, char **argv)
 
 	r = parse_export_opts(argc, argv, &o);
 	if (r)
-		return r;
+		return r < 0 ? CLI_EXIT_OK : r;
 
 	/* The host now, its calibration if still valid, and every workload's recommendation. */
 	if (host_detect(&host, &ho, &err) < 0 || profile_store_open(&store, o.store, &err) < 0) {
