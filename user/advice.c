@@ -247,29 +247,50 @@ static enum advice_shape shape_of(const struct amz_trace *t)
 /* Work side, per shape: the time and count of the run's chunks. */
 
 struct chunks_seen {
-	double count; /* chunks, 0 unknown */
-	double items; /* items in them, 0 unknown */
-	double ns;    /* mean time of one chunk */
-	double cv;    /* spread of chunk times */
+	double count;	/* chunks, 0 unknown */
+	double items;	/* items in them, 0 unknown */
+	double ns;	/* mean CPU time of one chunk */
+	double cv;	/* spread of chunk times */
+	double on_cpu;	/* fraction of a chunk's wall time it spends on a CPU, 1 unknown */
+	double wall_ns; /* mean wall time of one chunk, 0 unknown */
 	char how[160];
 };
+
+/* A chunk's time on a CPU over its wall time once the run's waits for a CPU (not the chunk's
+ * own doing) are taken out; chunks that sleep (I/O, locks) are below one. */
+static double on_cpu_fraction(const struct amz_trace *t)
+{
+	double cpu = (double)t->k.chunk_cpu_ns.sum, wall = (double)t->k.chunk_ns.sum;
+	double waited = fmin((double)t->k.c.runq_ns, fmax(0, wall - cpu));
+
+	if (cpu <= 0 || wall <= 0)
+		return 1;
+	return fmin(1, cpu / (wall - waited));
+}
 
 /* A chunk's CPU time, not its wall time: a worker waiting for a CPU taken by others is not
  * doing the chunk's work, and the model charges sharing CPUs separately. */
 static void from_markers(const struct amz_trace *t, struct chunks_seen *s)
 {
 	const struct amz_hist *cpu = &t->k.chunk_cpu_ns;
+	bool wall = cpu->sum == 0;
 
+	/* Traces saved before chunk CPU time was kept have only the wall time. */
+	if (wall)
+		cpu = &t->k.chunk_ns;
 	s->count = (double)t->k.c.chunks;
 	s->items = (double)t->k.c.chunk_items;
 	s->ns = (double)cpu->sum / s->count;
 	s->cv = hist_cv(cpu);
-	snprintf(s->how, sizeof(s->how), "chunk markers: %.0f items in %.0f chunks, CPU time",
-		 s->items, s->count);
+	s->on_cpu = wall ? 1 : on_cpu_fraction(t);
+	s->wall_ns = (double)t->k.chunk_ns.sum / s->count;
+	snprintf(s->how, sizeof(s->how), "chunk markers: %.0f items in %.0f chunks, %s time",
+		 s->items, s->count, wall ? "wall (no CPU time was recorded)" : "CPU");
 }
 
 static void from_processes(const struct amz_trace *t, struct chunks_seen *s)
 {
+	s->on_cpu = 1;
 	s->count = (double)t->k.c.execs;
 	s->ns = (double)t->k.c.cpu_ns / s->count;
 	s->cv = hist_cv(&t->k.burst_ns);
@@ -281,6 +302,7 @@ static void from_processes(const struct amz_trace *t, struct chunks_seen *s)
 
 static void from_bursts(const struct amz_trace *t, struct chunks_seen *s)
 {
+	s->on_cpu = 1;
 	s->ns = cpu_weighted_median(&t->k.burst_ns);
 	s->count = s->ns > 0 ? (double)t->k.c.cpu_ns / s->ns : 0;
 	s->cv = hist_cv(&t->k.burst_ns);
@@ -328,6 +350,32 @@ static void current_configuration(struct advice *a, const struct amz_trace *t,
 		a->current_k = s->items / s->count;
 }
 
+/* Chunks that sleep need a CPU only part of the time. The model takes items as using a CPU
+ * throughout, so it is given their wall time and a host whose CPUs, cores and quota are
+ * counted in units of that part: f of a CPU per worker. Sharing a CPU then costs what it
+ * costs the part that computes, which is exact for a fluid share of the CPUs. */
+static void count_cpus_in_parts(struct advice *a, struct chunks_seen *s)
+{
+	struct model_host *m = &a->host;
+	double f = fmax(s->on_cpu, 1.0 / MODEL_MAX_WORKERS);
+	char cpus_from[sizeof(a->in[IN_CPUS].source)];
+
+	if (s->on_cpu >= 0.9 || s->wall_ns <= 0)
+		return;
+	snprintf(cpus_from, sizeof(cpus_from), "%s", a->in[IN_CPUS].source);
+	m->logical_cpus = (int)fmin(MODEL_MAX_WORKERS / 2, floor(m->logical_cpus / f));
+	m->physical_cores = (int)fmin(m->logical_cpus, floor(m->physical_cores / f));
+	m->quota_cpus = m->quota_cpus > 0 ? m->quota_cpus / f : 0;
+	m->max_workers = (int)fmin(MODEL_MAX_WORKERS, 2 * m->logical_cpus);
+	set_input(a, IN_CPUS, m->logical_cpus,
+		  "%s; a chunk is on a CPU %.0f%% of its time, so each worker needs that part of "
+		  "a CPU: counted in such parts",
+		  cpus_from, s->on_cpu * 100);
+	s->ns = s->wall_ns;
+	s->how[strlen(s->how) - strlen("CPU time")] = '\0';
+	strncat(s->how, "wall time", sizeof(s->how) - strlen(s->how) - 1);
+}
+
 /* Items known: the model works in items. */
 static void work_in_items(struct advice *a, const struct chunks_seen *s, double items,
 			  const char *items_how)
@@ -366,6 +414,7 @@ static int serial_work(struct advice *a, const struct amz_trace *t, const struct
 			"nothing to divide; say how many items it processed with --items N");
 	a->current_jobs = 1;
 	a->current_k = h->items;
+	a->host.fixed_only = true;
 	a->work.items = round(h->items);
 	a->work.item_ns = (double)t->k.c.cpu_ns / h->items;
 	a->absolute = true;
@@ -405,8 +454,11 @@ int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct 
 	if (s.ns <= 0)
 		return amz_fail(err, EINVAL, "the run shows no chunk of work to measure");
 
+	/* Only libamorsize's pool, whose chunks the markers show, can shrink its chunks. */
+	a->host.fixed_only = a->shape != SHAPE_MARKERS;
 	current_configuration(a, t, h, &s);
 	refine_costs(a, t, a->shape);
+	count_cpus_in_parts(a, &s);
 	if (a->current_k > 0 && (h->items > 0 || s.items > 0))
 		work_in_items(a, &s, h->items > 0 ? h->items : s.items,
 			      h->items > 0 ? "--items" : "chunk markers");

@@ -31,5 +31,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ static const struct command commands[] = {
 	{"--", cmd_trace, "run a workload under tracing and report its parallel costs"},
 	{"host", cmd_host, "the CPUs and memory this process may use, and where each limit is"},
 	{"calibrate", cmd_calibrate, "measure this host's spawn, dispatch and IPC costs, once"},
+	{"recommend", cmd_recommend, "recompute a saved run's recommendation for this host"},
+	{"run", cmd_run, "run a command with a saved run's recommendation applied"},
 	{"list", cmd_list, "list the saved profiles"},
 	{"show", cmd_show, "show a saved profile (--json: the whole document)"},
 	{"diff", cmd_diff, "compare two saved profiles side by side, with ratios"},

@@ -30,6 +30,10 @@
  * the smallest wins: the model cannot tell them apart, and fewer workers use less memory. */
 #define MODEL_TIE 0.01
 
+/* How much longer a predicted makespan may be to buy smaller chunks (see
+ * prefer_smaller_chunks). */
+#define MODEL_ROBUST 0.01
+
 /* For a stream: the chunk is the smallest one whose hand-off costs at most this fraction of the
  * throughput an infinitely large chunk would reach; smaller chunks keep the end of the stream
  * short. */
@@ -1078,7 +1082,7 @@ static int best_at(const struct model_work *w, const struct model_host *h, int n
 	if (best_point(&e, MODEL_FIXED, hints[0], budget, p) < 0)
 		return -1;
 	hints[0] = p->k;
-	if (w->item_cv == 0)
+	if (w->item_cv == 0 || h->fixed_only)
 		return 0;
 
 	if (best_point(&e, MODEL_FACTORING, hints[1], budget, &f) < 0)
@@ -1428,6 +1432,40 @@ static void serial_point(struct model_result *r, const struct model_work *w)
 	};
 }
 
+/* The smallest chunk predicted within MODEL_ROBUST of the fastest for the pool's workers.
+ * Chunks of one per worker are fastest on paper when items are alike, but a worker slowed by
+ * anything the model does not see (an interrupt, another process, a page fault) then holds the
+ * whole run; smaller chunks let the others take over its share. The makespan falls as chunks
+ * grow up to the optimum, so a bisection below it finds the boundary. */
+static void prefer_smaller_chunks(const struct model_work *w, const struct model_host *h,
+				  struct model_point *p, double serial_ns)
+{
+	double limit = p->makespan_ns * (1 + MODEL_ROBUST), lo = 1, hi = p->k, mid, t;
+	struct env e;
+
+	if (p->k <= 1 || p->gap > 0)
+		return;
+	env_init(&e, w, h, p->n);
+	if (point_time(&e, 1, p->schedule) <= limit) {
+		hi = 1;
+	} else {
+		while (hi - lo > 1) {
+			mid = floor((lo + hi) / 2);
+			t = point_time(&e, mid, p->schedule);
+			if (t <= limit)
+				hi = mid;
+			else
+				lo = mid;
+		}
+	}
+	t = point_time(&e, hi, p->schedule);
+	if (hi < p->k && t <= limit) {
+		p->k = hi;
+		p->makespan_ns = t;
+		p->speedup = serial_ns / t;
+	}
+}
+
 static int optimize_items(const struct model_work *w, const struct model_host *h,
 			  struct model_result *r, struct amz_err *err)
 {
@@ -1452,7 +1490,8 @@ static int optimize_items(const struct model_work *w, const struct model_host *h
 	}
 	if (pool) {
 		r->pool = *pool;
-		point_costs(w, h, pool, &r->costs);
+		prefer_smaller_chunks(w, h, &r->pool, r->serial_ns);
+		point_costs(w, h, &r->pool, &r->costs);
 	}
 	r->serial = !pool || pool->speedup < 1 + MODEL_UNCERTAINTY;
 	if (r->serial) {

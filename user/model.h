@@ -50,6 +50,8 @@ struct model_host {
 	double quota_period_ns; /* that quota's period (cpu.max, cpu.cfs_period_us) */
 	double mem_left_bytes;	/* memory new workers may use under every limit; < 0 unknown */
 	int max_workers;	/* the largest n searched, 1..MODEL_MAX_WORKERS */
+	bool fixed_only;	/* the pool cuts chunks of k items only (xargs -n, Pool.map):
+				 * factoring is not weighed */
 };
 
 /* MODEL_FIXED: chunks of k items, the last one holding what is left (Python's Pool.map

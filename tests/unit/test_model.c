@@ -157,6 +157,25 @@ static void test_widely_varied_items_with_costly_dispatch_prefer_factoring(void 
 	model_result_free(&r);
 }
 
+/* Alike items on paper want one chunk per worker; the advice takes smaller chunks when they
+ * cost under a percent, so that a worker slowed by something unseen does not hold the run. */
+static void test_alike_items_with_cheap_hand_offs_get_several_chunks_per_worker(void **state)
+{
+	struct model_work w = work(10000, 100e3, 0);
+	struct model_host h = host(4);
+	struct model_point exact;
+	struct model_result r;
+	struct amz_err err = {0};
+
+	(void)state;
+	h.dispatch_ns = 1e3;
+	optimize(&w, &h, &r);
+	assert_int_equal(model_best_chunk(&w, &h, r.best.n, r.best.schedule, &exact, &err), 0);
+	assert_true(r.best.k < w.items / r.best.n / 4);
+	assert_true(r.best.makespan_ns <= exact.makespan_ns * 1.01);
+	model_result_free(&r);
+}
+
 static double brute_force(const struct model_work *w, const struct model_host *h, int n,
 			  enum model_schedule s)
 {
@@ -509,6 +528,8 @@ int main(void)
 		cmocka_unit_test(test_no_memory_for_one_worker_runs_serially),
 		cmocka_unit_test(test_varied_items_get_smaller_chunks_than_uniform_ones),
 		cmocka_unit_test(test_widely_varied_items_with_costly_dispatch_prefer_factoring),
+		cmocka_unit_test(
+			test_alike_items_with_cheap_hand_offs_get_several_chunks_per_worker),
 		cmocka_unit_test(test_best_chunk_equals_trying_every_chunk_size),
 		cmocka_unit_test(test_curve_points_lie_within_their_gap_of_the_best_chunk),
 		cmocka_unit_test(test_more_dispatch_cost_never_gives_more_chunks),
