@@ -1,5 +1,6 @@
-/* docs/json.md is the JSON reference: every --json document has an integer "schema", and every
- * key its tables call required is in the real output of that command. */
+/* docs/json.md is the JSON reference: every --json document (host, calibrate, a traced run,
+ * recommend, show) has an integer "schema", and every key its tables call required is in the
+ * real output of that command. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,47 @@ static void test_run_document_has_every_documented_key(void **state)
 	free(report);
 }
 
+static void test_recommendation_document_has_every_documented_key(void **state)
+{
+	char *report = test_temp_path("schema-rec.json");
+	char *run[] = {(char *)test_build_path(0, "amzprof"),
+		       "--store",
+		       store,
+		       "--name",
+		       "het",
+		       "-o",
+		       report,
+		       "--",
+		       (char *)test_build_path(1, "workloads/hetero"),
+		       "--items",
+		       "2000",
+		       "--jobs",
+		       "2",
+		       "--chunksize",
+		       "50",
+		       NULL};
+	char *recommend[] = {(char *)test_build_path(0, "amzprof"),
+			     "recommend",
+			     "het",
+			     "--store",
+			     store,
+			     "--json",
+			     NULL};
+	struct test_run r;
+	json_object *doc;
+
+	(void)state;
+	test_require_bpf();
+	test_run(&r, run);
+	assert_int_equal(r.status, 0);
+	test_run_free(&r);
+	doc = stdout_json(recommend);
+	check_against_docs(doc, "## `amzprof recommend NAME --json`", 12);
+	json_object_put(doc);
+	unlink(report);
+	free(report);
+}
+
 static void test_saved_profiles_have_every_documented_key(void **state)
 {
 	char *host[] = {(char *)test_build_path(0, "amzprof"),
@@ -201,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_host_document_has_every_documented_key),
 		cmocka_unit_test(test_calibration_document_has_every_documented_key),
 		cmocka_unit_test(test_run_document_has_every_documented_key),
+		cmocka_unit_test(test_recommendation_document_has_every_documented_key),
 		cmocka_unit_test(test_saved_profiles_have_every_documented_key),
 	};
 
