@@ -151,13 +151,19 @@ static void export_workloads(FILE *f, const struct prom_workload *w, size_t n)
 	if (!n)
 		return;
 	for (k = 0; k < ARRAY_SIZE(fams); k++) {
-		header(f, &fams[k]);
+		bool headed = false;
+
 		for (i = 0; i < n; i++) {
 			double v = k == 0   ? w[i].jobs
 				   : k == 1 ? w[i].chunksize
 				   : k == 2 ? w[i].speedup
 					    : (double)w[i].when;
 
+			if (isnan(v))
+				continue;
+			if (!headed)
+				header(f, &fams[k]);
+			headed = true;
 			sample(f, fams[k].name, "workload", w[i].name, v);
 		}
 	}
@@ -180,8 +186,13 @@ static int read_recommendation(json_object *doc, const char *name, struct prom_w
 
 	if (!json_object_object_get_ex(doc, "recommendation", &rec))
 		return -1;
+
+	/* A recommendation made without the item count has a chunk duration, not a size: the
+	 * chunk size is then left out, as the format says unknown. */
+	w->chunksize = NAN;
 	if (profile_get_number(rec, "jobs", 1, 1e6, &w->jobs, &err) < 0 ||
-	    profile_get_number(rec, "chunksize", 1, 1e15, &w->chunksize, &err) < 0 ||
+	    (json_object_object_get_ex(rec, "chunksize", &v) && v &&
+	     profile_get_number(rec, "chunksize", 1, 1e15, &w->chunksize, &err) < 0) ||
 	    profile_get_number(rec, "speedup", 0, 1e6, &w->speedup, &err) < 0) {
 		amz_log(AMZ_LOG_WARN, "workload profile '%s' has no usable recommendation: %s",
 			name, err.msg);

@@ -14,7 +14,7 @@
 struct prom_workload {
 	const char *name;
 	double jobs;
-	double chunksize;
+	double chunksize; /* NaN when the recommendation gives a chunk duration instead */
 	double speedup;
 	bool serial;
 	time_t when;

@@ -19,7 +19,8 @@ static void save_recommended_workload(const char *name, double jobs, double chun
 	json_object *doc = profile_new(PROFILE_WORKLOAD, name), *rec = json_object_new_object();
 
 	json_object_object_add(rec, "jobs", json_object_new_double(jobs));
-	json_object_object_add(rec, "chunksize", json_object_new_double(chunksize));
+	json_object_object_add(rec, "chunksize",
+			       chunksize > 0 ? json_object_new_double(chunksize) : NULL);
 	json_object_object_add(rec, "speedup", json_object_new_double(1.8));
 	json_object_object_add(rec, "serial", json_object_new_boolean(0));
 	json_object_object_add(rec, "reason", json_object_new_string("two CPUs, cheap spawns"));
@@ -127,6 +128,38 @@ static void test_traced_run_exports_once_per_saved_workload(void **state)
 	free(text);
 }
 
+/* Without the item count a recommendation has no chunk size: the workers are exported, the
+ * chunk size is left out as unknown, and nothing is said about it. */
+static void test_recommendation_without_a_chunk_size_exports_the_rest(void **state)
+{
+	char file[128];
+	char *argv[] = {(char *)test_build_path(0, "amzprof"),
+			"calibrate",
+			"--quick",
+			"--store",
+			dir,
+			"--prometheus",
+			file,
+			NULL};
+	struct test_run r;
+	char *text;
+	double v;
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s/nochunk.prom", dir);
+	save_recommended_workload("dur", 3, 0);
+	test_run(&r, argv);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	test_run_free(&r);
+
+	text = checked_file(file);
+	assert_true(promcheck_value(text, "amzprof_recommended_workers{workload=\"dur\"}", &v));
+	assert_true(v == 3);
+	assert_false(promcheck_value(text, "amzprof_recommended_chunksize{workload=\"dur\"}", &v));
+	free(text);
+}
+
 static void test_unwritable_metrics_file_fails_the_run_with_one_sentence(void **state)
 {
 	char *argv[] = {(char *)test_build_path(0, "amzprof"),
@@ -155,6 +188,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_calibrate_exports_its_figures_and_the_saved_recommendations),
 		T(test_traced_run_exports_once_per_saved_workload),
+		T(test_recommendation_without_a_chunk_size_exports_the_rest),
 		T(test_unwritable_metrics_file_fails_the_run_with_one_sentence),
 	};
 
