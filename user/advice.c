@@ -350,27 +350,35 @@ static void current_configuration(struct advice *a, const struct amz_trace *t,
 		a->current_k = s->items / s->count;
 }
 
-/* Chunks that sleep need a CPU only part of the time. The model takes items as using a CPU
+/* Work that sleeps needs a CPU only part of the time. The model takes items as using a CPU
  * throughout, so it is given their wall time and a host whose CPUs, cores and quota are
  * counted in units of that part: f of a CPU per worker. Sharing a CPU then costs what it
- * costs the part that computes, which is exact for a fluid share of the CPUs. */
-static void count_cpus_in_parts(struct advice *a, struct chunks_seen *s)
+ * costs the part that computes, which is exact for a fluid share of the CPUs. Returns whether
+ * the host was recounted. */
+static bool count_cpus_in_parts(struct advice *a, double on_cpu)
 {
 	struct model_host *m = &a->host;
-	double f = fmax(s->on_cpu, 1.0 / MODEL_MAX_WORKERS);
+	double f = fmax(on_cpu, 1.0 / MODEL_MAX_WORKERS);
 	char cpus_from[sizeof(a->in[IN_CPUS].source)];
 
-	if (s->on_cpu >= 0.9 || s->wall_ns <= 0)
-		return;
+	if (on_cpu >= 0.9)
+		return false;
 	snprintf(cpus_from, sizeof(cpus_from), "%s", a->in[IN_CPUS].source);
 	m->logical_cpus = (int)fmin(MODEL_MAX_WORKERS / 2, floor(m->logical_cpus / f));
 	m->physical_cores = (int)fmin(m->logical_cpus, floor(m->physical_cores / f));
 	m->quota_cpus = m->quota_cpus > 0 ? m->quota_cpus / f : 0;
 	m->max_workers = (int)fmin(MODEL_MAX_WORKERS, 2 * m->logical_cpus);
 	set_input(a, IN_CPUS, m->logical_cpus,
-		  "%s; a chunk is on a CPU %.0f%% of its time, so each worker needs that part of "
+		  "%s; the work is on a CPU %.0f%% of its time, so each worker needs that part of "
 		  "a CPU: counted in such parts",
-		  cpus_from, s->on_cpu * 100);
+		  cpus_from, on_cpu * 100);
+	return true;
+}
+
+static void chunks_in_parts(struct advice *a, struct chunks_seen *s)
+{
+	if (s->wall_ns <= 0 || !count_cpus_in_parts(a, s->on_cpu))
+		return;
 	s->ns = s->wall_ns;
 	s->how[strlen(s->how) - strlen("CPU time")] = '\0';
 	strncat(s->how, "wall time", sizeof(s->how) - strlen(s->how) - 1);
@@ -458,13 +466,51 @@ int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct 
 	a->host.fixed_only = a->shape != SHAPE_MARKERS;
 	current_configuration(a, t, h, &s);
 	refine_costs(a, t, a->shape);
-	count_cpus_in_parts(a, &s);
+	chunks_in_parts(a, &s);
 	if (a->current_k > 0 && (h->items > 0 || s.items > 0))
 		work_in_items(a, &s, h->items > 0 ? h->items : s.items,
 			      h->items > 0 ? "--items" : "chunk markers");
 	else
 		work_in_parts(a, &s);
 	return 0;
+}
+
+void advice_from_sample(struct advice *a, const struct advice_sample *s, double items,
+			const struct amz_calibration *c, bool processes)
+{
+	const struct calib_figure *pool = processes ? &c->pool_processes : &c->pool_threads;
+	double on_cpu = s->wall_ns > 0 ? fmin(1, s->item_ns / s->wall_ns) : 1;
+
+	a->shape = SHAPE_LIBRARY;
+	a->absolute = true;
+	a->work.items = items;
+	a->work.item_ns = s->item_ns;
+	a->work.item_cv = s->item_cv;
+	a->work.bytes_in = s->bytes_in;
+	a->work.bytes_out = s->bytes_out;
+	a->work.worker_mem_bytes = processes ? s->worker_mem : 0;
+	if (count_cpus_in_parts(a, on_cpu))
+		a->work.item_ns = s->wall_ns;
+	set_input(a, IN_ITEMS, items, "the caller");
+	set_input(a, IN_ITEM_NS, a->work.item_ns, "sampled: %zu items chosen at random, %s time",
+		  s->n, on_cpu < 0.9 ? "wall" : "CPU");
+	set_input(a, IN_ITEM_CV, s->item_cv, "sampled: spread of those items' times");
+	set_input(a, IN_BYTES, s->bytes_in + s->bytes_out, "the item and result sizes");
+	set_input(a, IN_WORKER_MEM, a->work.worker_mem_bytes,
+		  processes ? "sampled: growth of this process's peak RSS"
+			    : "threads share this process's memory");
+	if (pool->measured) {
+		a->host.dispatch_ns = pool->median;
+		set_input(a, IN_DISPATCH, pool->median, "calibration: amz_map's hand-off, %s",
+			  processes ? "processes" : "threads");
+	}
+	if (processes && c->ipc_shm.measured) {
+		a->host.ipc_ns_per_byte = c->ipc_shm.median;
+		set_input(a, IN_IPC, c->ipc_shm.median, "calibration: shared memory, in and out");
+	} else if (!processes) {
+		a->host.ipc_ns_per_byte = 0;
+		set_input(a, IN_IPC, 0, "threads share memory: nothing to move");
+	}
 }
 
 /* The optimiser and what it means for the run the user made. */

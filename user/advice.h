@@ -82,6 +82,22 @@ void advice_from_host(struct advice *a, const struct amz_host *h, const struct a
 int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct workload_hints *h,
 		      struct amz_err *err);
 
+/* What sampling a function found, per item. */
+struct advice_sample {
+	size_t n;	   /* items sampled */
+	double item_ns;	   /* mean CPU time */
+	double item_cv;	   /* spread of the CPU times */
+	double wall_ns;	   /* mean wall time */
+	double bytes_in;   /* the item's size */
+	double bytes_out;  /* the result's size */
+	double worker_mem; /* growth of the peak RSS while sampling */
+};
+
+/* The work side from a sampled function over `items` items, with the pool's own hand-off and
+ * shared-memory costs from calibration. */
+void advice_from_sample(struct advice *a, const struct advice_sample *s, double items,
+			const struct amz_calibration *c, bool processes);
+
 /* Runs the optimiser and derives the current configuration's prediction and the scale. */
 int advice_optimize(struct advice *a, struct amz_err *err);
 
