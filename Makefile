@@ -120,7 +120,7 @@ $(AMZPROF): $(CLI_OBJS) $(STATIC_LIB)
 
 # Every function of amorsize(3) finds that page under its own name.
 MAN3_LINKS := amz_map amz_map_stream amz_pool_new amz_pool_map amz_pool_map_stream amz_pool_free \
-	amz_set_logger
+	amz_optimize amz_map_auto amz_recommendation_free amz_set_logger
 
 # Written at install time, since it names the PREFIX and LIBDIR of that install.
 VERSION := $(shell sed -n 's/.*AMZ_VERSION "\(.*\)"/\1/p' user/amorsize.h)
