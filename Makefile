@@ -5,6 +5,8 @@ BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SANITIZE ?=
 
 ifneq ($(SANITIZE),)
@@ -116,6 +118,10 @@ $(AMZPROF): $(CLI_OBJS) $(STATIC_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(LIBS)
 
+# Every function of amorsize(3) finds that page under its own name.
+MAN3_LINKS := amz_map amz_map_stream amz_pool_new amz_pool_map amz_pool_map_stream amz_pool_free \
+	amz_optimize amz_map_auto amz_recommendation_free amz_set_logger
+
 # Written at install time, since it names the PREFIX and LIBDIR of that install.
 VERSION := $(shell sed -n 's/.*AMZ_VERSION "\(.*\)"/\1/p' user/amorsize.h)
 define pkgconfig_file
@@ -156,8 +162,8 @@ $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
 $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
-		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(XML_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
+		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(XML_LIBS) $(LIBS)
 
 $(BUILD)/replay/obj/%.o: user/%.c | $(SKEL)
 	$(call say,CC-SAN,$@)
@@ -201,6 +207,11 @@ install: all
 	ln -sf libamorsize.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libamorsize.so
 	install -m 0644 user/amorsize.h user/amorsize_usdt.h $(DESTDIR)$(PREFIX)/include/
 	$(call pkgconfig_file,$(DESTDIR)$(LIBDIR)/pkgconfig/amorsize.pc)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 man/amzprof.1 $(DESTDIR)$(MANDIR)/man1/amzprof.1
+	install -m 0644 man/amorsize.3 $(DESTDIR)$(MANDIR)/man3/amorsize.3
+	for f in $(MAN3_LINKS); do ln -sf amorsize.3 $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	install -m 0644 completions/amzprof $(DESTDIR)$(COMPLETIONDIR)/amzprof
 
 clean:
 	rm -rf build

@@ -39,6 +39,41 @@ static int parse_hint(const char *opt, const char *s, double *out)
 	return 0;
 }
 
+static void print_recommend_help(bool run)
+{
+	if (run)
+		printf("Usage: amzprof run NAME [--items N] [--jobs N] [--chunksize K] [--store "
+		       "DIR] "
+		       "[-v] -- COMMAND [ARGS...]\n\n"
+		       "Recomputes the recommendation of the saved workload profile NAME for this\n"
+		       "host as it is now, then runs COMMAND with it applied: {jobs}, {chunksize}\n"
+		       "and {schedule} in its arguments are replaced, and AMZ_JOBS, "
+		       "OMP_NUM_THREADS,\n"
+		       "AMZ_SCHEDULE and AMZ_CHUNKSIZE are set. Exits with COMMAND's status.\n\n");
+	else
+		printf("Usage: amzprof recommend NAME [--items N] [--jobs N] [--chunksize K] "
+		       "[--json] [--store DIR] [-v]\n\n"
+		       "Recomputes the recommendation of the saved workload profile NAME for this\n"
+		       "host as it is now (its limits and calibration), for another input size if\n"
+		       "asked, with the reason and the inputs it came from.\n\n");
+	printf("  --items N      the item count to plan for (default: the saved run's)\n"
+	       "  --jobs N       the workers the saved run used, when it did not say\n"
+	       "  --chunksize K  the items per chunk the saved run used\n"
+	       "%s"
+	       "  --store DIR    the profile store (default: $AMZ_STORE, else\n"
+	       "                 $XDG_STATE_HOME/amzprof)\n"
+	       "  -v, --verbose  say what was decided, on stderr\n"
+	       "  -h, --help     show this help\n\n",
+	       run ? "" : "  --json         print the recommendation as JSON (docs/json.md)\n");
+	if (run)
+		printf("Examples:\n  amzprof run make -- make -j{jobs}\n"
+		       "  amzprof run mapper --items 1000000 -- ./mapper --chunk {chunksize} "
+		       "big.dat\n");
+	else
+		printf("Examples:\n  amzprof recommend make\n"
+		       "  amzprof recommend mapper --items 1000000 --json | jq .jobs\n");
+}
+
 static int parse_recommend_opts(int argc, char **argv, bool run, struct recommend_opts *o)
 {
 	static const struct option longopts[] = {
@@ -48,6 +83,7 @@ static int parse_recommend_opts(int argc, char **argv, bool run, struct recommen
 		{"jobs", required_argument, NULL, 'J'},
 		{"chunksize", required_argument, NULL, 'K'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r = 0, dashes = argc;
@@ -61,8 +97,11 @@ static int parse_recommend_opts(int argc, char **argv, bool run, struct recommen
 		}
 	opterr = 0;
 	optind = 1;
-	while (!r && (c = getopt_long(dashes, argv, "v", longopts, NULL)) != -1) {
+	while (!r && (c = getopt_long(dashes, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			print_recommend_help(run);
+			return -1;
 		case 's':
 			o->store = optarg;
 			break;
@@ -200,7 +239,7 @@ int cmd_recommend(int argc, char **argv)
 
 	r = parse_recommend_opts(argc, argv, false, &o);
 	if (r)
-		return r;
+		return r < 0 ? CLI_EXIT_OK : r;
 	r = recompute(&x, &o, &err);
 	if (r < 0) {
 		cli_error("%s", err.msg);
@@ -337,7 +376,7 @@ int cmd_run(int argc, char **argv)
 
 	r = parse_recommend_opts(argc, argv, true, &o);
 	if (r)
-		return r;
+		return r < 0 ? CLI_EXIT_OK : r;
 	if (recompute(&x, &o, &err) < 0) {
 		cli_error("%s", err.msg);
 		recompute_free(&x);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "advice.h"
 #include "calibrate.h"
@@ -17,6 +18,10 @@
 #include "launch.h"
 #include "profile.h"
 #include "report.h"
+#include "report_prometheus.h"
+#include "report_svg.h"
+#include "report_trace.h"
+#include "timeline.h"
 #include "tracer.h"
 #include "workload.h"
 
@@ -35,6 +40,10 @@ struct trace_opts {
 	const char *store; /* --store DIR */
 	bool no_save;
 	struct workload_hints hints;
+	const char *trace_file;		/* --trace FILE: the timeline, for Perfetto */
+	unsigned long long trace_limit; /* --trace-limit N: events kept at most */
+	const char *svg;		/* --svg FILE: the plots */
+	const char *prometheus;		/* --prometheus FILE: metrics for node_exporter */
 };
 
 /* What amzprof knows of the host before the run: its limits, the profile store, and the
@@ -46,6 +55,7 @@ struct run_context {
 	bool store_open;
 	struct amz_calibration cal;
 	bool calibrated;
+	struct timeline *timeline; /* --trace: filled by the tracer during the run */
 };
 
 static int parse_number(const char *opt, const char *s, double *out)
@@ -94,6 +104,27 @@ static int check_target(int argc, char **argv, struct trace_opts *o)
 	return 0;
 }
 
+static int parse_limit(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *out < 1 || *out > TIMELINE_MAX_CAP)
+		return cli_usage_error("option '--trace-limit' needs a number of events from 1 to "
+				       "%llu, not '%s'",
+				       TIMELINE_MAX_CAP, s);
+	return 0;
+}
+
+static int check_output_opts(const struct trace_opts *o)
+{
+	if (o->trace_limit && !o->trace_file)
+		return cli_usage_error("option '--trace-limit' bounds the timeline of '--trace "
+				       "FILE', which is not given");
+	return 0;
+}
+
 static int check_profile_opts(const struct trace_opts *o)
 {
 	struct amz_err err = {0};
@@ -119,6 +150,10 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		{"items", required_argument, NULL, 'I'},
 		{"jobs", required_argument, NULL, 'J'},
 		{"chunksize", required_argument, NULL, 'K'},
+		{"trace", required_argument, NULL, 'T'},
+		{"trace-limit", required_argument, NULL, 'L'},
+		{"svg", required_argument, NULL, 'S'},
+		{"prometheus", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r = 0;
@@ -164,6 +199,18 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		case 'K':
 			r = parse_number("--chunksize", optarg, &o->hints.chunksize);
 			break;
+		case 'T':
+			o->trace_file = optarg;
+			break;
+		case 'L':
+			r = parse_limit(optarg, &o->trace_limit);
+			break;
+		case 'S':
+			o->svg = optarg;
+			break;
+		case 'P':
+			o->prometheus = optarg;
+			break;
 		case ':':
 			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -172,6 +219,8 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 	}
 	if (!r)
 		r = check_target(argc, argv, o);
+	if (!r)
+		r = check_output_opts(o);
 	return r ? r : check_profile_opts(o);
 }
 
@@ -200,6 +249,46 @@ static void add_throttle(struct amz_trace *t, pid_t pid, bool known_before,
 	t->throttled_ns = after.throttled_ns - before->throttled_ns;
 }
 
+/* The timeline is the kernel's: without eBPF there is none to write. */
+static int write_timeline(const struct trace_opts *o, const struct report_run *r,
+			  const struct timeline *tl)
+{
+	struct amz_err err = {0};
+
+	if (strcmp(r->trace->source, "bpf") != 0) {
+		cli_error("no timeline written to %s: it needs the kernel's events, and eBPF is "
+			  "unavailable",
+			  o->trace_file);
+		return -1;
+	}
+	if (report_trace_file(o->trace_file, tl, r, &err) < 0) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The plots, with the CPUs the run could use drawn over its concurrency, and the advice's
+ * speedup curve when there is advice. */
+static int write_plots(const struct trace_opts *o, const struct run_context *c,
+		       const struct report_run *r, const struct advice *a)
+{
+	struct report_svg in = {.run = r, .advice = a ? advice_to_json(a) : NULL};
+	struct amz_err err = {0};
+	int rc = 0;
+
+	if (c->host_known && c->host.usable.state == HOST_SET) {
+		in.cpus = c->host.usable.x;
+		in.cpus_what = "usable CPUs";
+	}
+	if (report_svg_file(o->svg, &in, &err) < 0) {
+		cli_error("%s", err.msg);
+		rc = -1;
+	}
+	json_object_put(in.advice);
+	return rc;
+}
+
 /* The recommendation from the run, the host and its calibration; *why says why there is none. */
 static int advise_run(const struct run_context *c, const struct amz_trace *t,
 		      const struct workload_hints *h, struct advice *a, char *why, size_t len)
@@ -220,8 +309,9 @@ static int advise_run(const struct run_context *c, const struct amz_trace *t,
 	return 0;
 }
 
-static int write_report(const struct trace_opts *o, const struct amz_trace *t,
-			const struct advice *a, const char *no_advice)
+/* The report, then each file asked for; -1 when one could not be written. */
+static int write_report(const struct trace_opts *o, const struct run_context *c,
+			const struct amz_trace *t, const struct advice *a, const char *no_advice)
 {
 	struct report_run r = {.argv = o->command,
 			       .attached_pid = o->pid,
@@ -229,6 +319,7 @@ static int write_report(const struct trace_opts *o, const struct amz_trace *t,
 			       .advice = a,
 			       .no_advice = no_advice};
 	FILE *out = cli_open_output(o->output);
+	int rc = 0;
 
 	if (!out)
 		return -1;
@@ -237,7 +328,12 @@ static int write_report(const struct trace_opts *o, const struct amz_trace *t,
 	else
 		report_run_text(out, &r);
 	cli_close_output(out);
-	return 0;
+
+	if (o->trace_file && write_timeline(o, &r, c->timeline) < 0)
+		rc = -1;
+	if (o->svg && write_plots(o, c, &r, a) < 0)
+		rc = -1;
+	return rc;
 }
 
 static void say_no_bpf(const char *why)
@@ -273,9 +369,10 @@ static void find_markers(struct marker_files *m, const char *binary, pid_t runni
 		add_if_marked(m, lib);
 }
 
-static int open_tracer(struct tracer **t, const struct marker_files *m, struct amz_err *err)
+static int open_tracer(struct tracer **t, const struct marker_files *m, struct timeline *tl,
+		       struct amz_err *err)
 {
-	struct tracer_opts opts = {.no_usdt = m->n == 0};
+	struct tracer_opts opts = {.no_usdt = m->n == 0, .timeline = tl};
 
 	return tracer_open_opts(t, &opts, err);
 }
@@ -351,6 +448,8 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 	uint64_t start;
 
 	memset(c, 0, sizeof(*c));
+	if (o->trace_file)
+		c->timeline = timeline_new(o->trace_limit);
 	c->host_known = host_detect(&c->host, &ho, &err) == 0;
 	if (!c->host_known) {
 		amz_log(AMZ_LOG_WARN, "%s", err.msg);
@@ -381,6 +480,7 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 
 static void release_context(struct run_context *c)
 {
+	timeline_free(c->timeline);
 	if (c->store_open)
 		profile_store_close(&c->store);
 	if (c->host_known)
@@ -418,6 +518,30 @@ static void save_run(const struct trace_opts *o, struct run_context *c, struct a
 		amz_log(AMZ_LOG_INFO, "saved workload profile '%s' in %s%s", name, c->store.dir,
 			complete ? "" : ", marked incomplete");
 	json_object_put(doc);
+}
+
+/* The metrics after the run was saved, so that its recommendation is among them; without a
+ * store, the calibration made for this run stands alone. */
+static int write_metrics(const struct trace_opts *o, struct run_context *c)
+{
+	struct prom_sources src = {.host = &c->host};
+	struct amz_err err = {0};
+
+	if (!c->host_known) {
+		cli_error("no metrics written to %s: this host could not be detected",
+			  o->prometheus);
+		return -1;
+	}
+	if (c->store_open)
+		src.store = &c->store;
+	else if (c->calibrated)
+		src.fresh = &c->cal;
+	src.fresh_when = time(NULL);
+	if (report_prometheus_file(o->prometheus, &src, &err) < 0) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
 }
 
 static int trace_command(const struct trace_opts *o)
@@ -459,7 +583,7 @@ static int trace_command(const struct trace_opts *o)
 		release_context(&ctx);
 		return LAUNCH_EXIT_FAILED;
 	}
-	if (open_tracer(&t, &markers, &err) < 0) {
+	if (open_tracer(&t, &markers, ctx.timeline, &err) < 0) {
 		say_no_bpf(err.msg);
 		r = sample_child(&l, err.msg, &trace, &err);
 	} else {
@@ -478,15 +602,18 @@ static int trace_command(const struct trace_opts *o)
 	add_usage(&trace, &l);
 	add_throttle(&trace, 0, throttle_known, &before);
 	advised = advise_run(&ctx, &trace, &o->hints, &advice, why, sizeof(why)) == 0;
-	r = write_report(o, &trace, advised ? &advice : NULL, advised ? NULL : why);
+	r = write_report(o, &ctx, &trace, advised ? &advice : NULL, advised ? NULL : why);
 	save_run(o, &ctx, &trace, o->command, advised ? &advice : NULL, l.last_signal == 0);
 	if (advised)
 		advice_free(&advice);
+	if (o->prometheus && write_metrics(o, &ctx) < 0)
+		r = -1;
 	release_context(&ctx);
 	return r < 0 ? LAUNCH_EXIT_FAILED : trace.exit_status;
 }
 
-static int follow_running(const struct trace_opts *o, struct amz_trace *trace, struct amz_err *err)
+static int follow_running(const struct trace_opts *o, struct timeline *tl, struct amz_trace *trace,
+			  struct amz_err *err)
 {
 	struct tracer_sampler *s = NULL;
 	struct marker_files markers;
@@ -496,7 +623,7 @@ static int follow_running(const struct trace_opts *o, struct amz_trace *trace, s
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)o->pid);
 	find_markers(&markers, exe, o->pid);
-	if (open_tracer(&t, &markers, err) < 0) {
+	if (open_tracer(&t, &markers, tl, err) < 0) {
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
@@ -559,17 +686,19 @@ static int trace_attached(const struct trace_opts *o)
 	process_name(o->pid, name, sizeof(name));
 	prepare_context(o, &ctx);
 	throttle_known = tracer_read_throttle(0, &before) == 0;
-	if (follow_running(o, &trace, &err) < 0) {
+	if (follow_running(o, ctx.timeline, &trace, &err) < 0) {
 		cli_error("%s", err.msg);
 		release_context(&ctx);
 		return CLI_EXIT_FAILED;
 	}
 	add_throttle(&trace, o->pid, throttle_known, &before);
 	advised = advise_run(&ctx, &trace, &o->hints, &advice, why, sizeof(why)) == 0;
-	r = write_report(o, &trace, advised ? &advice : NULL, advised ? NULL : why);
+	r = write_report(o, &ctx, &trace, advised ? &advice : NULL, advised ? NULL : why);
 	save_run(o, &ctx, &trace, argv, advised ? &advice : NULL, true);
 	if (advised)
 		advice_free(&advice);
+	if (o->prometheus && write_metrics(o, &ctx) < 0)
+		r = -1;
 	release_context(&ctx);
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

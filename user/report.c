@@ -372,9 +372,16 @@ void report_run_text(FILE *f, const struct report_run *r)
 
 int report_run_json(FILE *f, const struct report_run *r)
 {
-	json_object *root = trace_to_json(r->trace);
+	json_object *root = json_object_new_object(), *trace = trace_to_json(r->trace);
 	size_t i;
 	int ok;
+
+	/* The version first, where a reader looks. */
+	json_object_object_add(root, "schema", json_object_new_int(REPORT_RUN_SCHEMA));
+	json_object_object_add(root, "kind", json_object_new_string("run"));
+	json_object_object_foreach(trace, key, value)
+		json_object_object_add(root, key, json_object_get(value));
+	json_object_put(trace);
 
 	if (r->argv) {
 		json_object *cmd = json_object_new_array();

@@ -22,7 +22,10 @@ void report_advice_text(FILE *f, const struct advice *a);
 /* The text report: a few lines on what matters most, then the details and histograms. */
 void report_run_text(FILE *f, const struct report_run *r);
 
-/* trace_to_json's document plus the command line. */
+/* The layout of the traced run's JSON document, in its "schema" key (docs/json.md). */
+#define REPORT_RUN_SCHEMA 1
+
+/* trace_to_json's document plus a "schema", a "kind" of "run" and the command line. */
 int report_run_json(FILE *f, const struct report_run *r);
 
 #endif
