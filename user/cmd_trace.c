@@ -443,7 +443,7 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 	struct tracer_opts to = {.no_usdt = true};
 	struct tracer *t = NULL;
 	struct amz_err err = {0};
-	char why[sizeof(err.msg)];
+	char why[sizeof(err.msg) + 64];
 	bool fresh = false;
 	uint64_t start;
 
@@ -455,7 +455,8 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 		amz_log(AMZ_LOG_WARN, "%s", err.msg);
 		return;
 	}
-	c->store_open = !o->no_save && profile_store_open(&c->store, o->store, &err) == 0;
+	/* The store is read even with --no-save: a saved host profile spares a calibration. */
+	c->store_open = profile_store_open(&c->store, o->store, &err) == 0;
 	if (!o->no_save && !c->store_open)
 		amz_log(AMZ_LOG_WARN, "nothing will be saved: %s", err.msg);
 
@@ -464,12 +465,14 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 		c->calibrated = true;
 		return;
 	}
+	snprintf(why, sizeof(why), "%s%s", c->store_open ? err.msg : "no profile store is open",
+		 c->store_open && o->no_save ? " (and --no-save keeps this one unsaved)" : "");
 	if (tracer_open_opts(&t, &to, &err) < 0)
 		t = NULL;
 	start = amz_now_ns();
 	c->calibrated =
-		calibrate_obtain(c->store_open ? &c->store : NULL, "host", &c->host, t,
-				 CALIB_DEFAULT, &c->cal, &fresh, why, sizeof(why), &err) == 0;
+		calibrate_obtain(c->store_open && !o->no_save ? &c->store : NULL, "host", &c->host,
+				 t, CALIB_DEFAULT, &c->cal, &fresh, NULL, 0, &err) == 0;
 	tracer_close(t);
 	if (fresh && c->calibrated)
 		fprintf(stderr, "amzprof: calibrated this host first (%.2f s), since %s\n",
@@ -500,7 +503,7 @@ static void save_run(const struct trace_opts *o, struct run_context *c, struct a
 	char name[PROFILE_NAME_MAX + 1];
 	json_object *doc;
 
-	if (!c->store_open)
+	if (!c->store_open || o->no_save)
 		return;
 	if (o->name)
 		snprintf(name, sizeof(name), "%s", o->name);
