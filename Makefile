@@ -5,6 +5,8 @@ BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SANITIZE ?=
 
 ifneq ($(SANITIZE),)
@@ -77,7 +79,7 @@ AMZPROF := $(BUILD)/amzprof
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) workloads
+all: $(AMZPROF) $(STATIC_LIB) $(SHARED_LIB) workloads bench
 
 workloads: $(WORKLOADS)
 
@@ -118,6 +120,10 @@ $(AMZPROF): $(CLI_OBJS) $(STATIC_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(LIBS)
 
+# Every function of amorsize(3) finds that page under its own name.
+MAN3_LINKS := amz_map amz_map_stream amz_pool_new amz_pool_map amz_pool_map_stream amz_pool_free \
+	amz_optimize amz_map_auto amz_recommendation_free amz_set_logger
+
 # Written at install time, since it names the PREFIX and LIBDIR of that install.
 VERSION := $(shell sed -n 's/.*AMZ_VERSION "\(.*\)"/\1/p' user/amorsize.h)
 define pkgconfig_file
@@ -139,13 +145,15 @@ $(BUILD)/workloads/%: tools/workloads/%.c $(wildcard tools/workloads/*.h) $(STAT
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(WORKLOAD_SAN_OBJ) $(STATIC_LIB) $(LIBS)
 
-# Benchmarks, set against gcc's OpenMP (libgomp comes with gcc); not part of `all`.
+# Benchmarks: set against gcc's OpenMP (libgomp comes with gcc), and free to use the test
+# helpers (the pool simulation among them). Built with `all`, so that they never rot.
 bench: $(BENCHES)
 
-$(BUILD)/bench/%: tools/bench/%.c $(STATIC_LIB)
+$(BUILD)/bench/%: tools/bench/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -fopenmp $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -fopenmp $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
+		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(LIBS)
 
 # Tests: cmocka programs linked against the static library and the test helpers.
 $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
@@ -156,8 +164,8 @@ $(BUILD)/obj/testlib/%.o: tests/lib/%.c | $(SKEL)
 $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJS) $(STATIC_LIB)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
-		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(XML_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< \
+		$(TESTLIB_OBJS) $(STATIC_LIB) $(CMOCKA_LIBS) $(XML_LIBS) $(LIBS)
 
 $(BUILD)/replay/obj/%.o: user/%.c | $(SKEL)
 	$(call say,CC-SAN,$@)
@@ -202,6 +210,11 @@ install: all
 	ln -sf libamorsize.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libamorsize.so
 	install -m 0644 user/amorsize.h user/amorsize_usdt.h $(DESTDIR)$(PREFIX)/include/
 	$(call pkgconfig_file,$(DESTDIR)$(LIBDIR)/pkgconfig/amorsize.pc)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 man/amzprof.1 $(DESTDIR)$(MANDIR)/man1/amzprof.1
+	install -m 0644 man/amorsize.3 $(DESTDIR)$(MANDIR)/man3/amorsize.3
+	for f in $(MAN3_LINKS); do ln -sf amorsize.3 $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	install -m 0644 completions/amzprof $(DESTDIR)$(COMPLETIONDIR)/amzprof
 
 clean:
 	rm -rf build

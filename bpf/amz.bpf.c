@@ -51,6 +51,11 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool state_from_arg = true; /* sched_switch passes prev_state (5.18 and on) */
 const volatile __u64 conc_base_ns = 0;	   /* origin of the concurrency word's clock */
 const volatile __u64 ringbuf_wake_bytes = 1 << 20;
+/* The timeline (amzprof --trace): off unless asked for, so that a normal run pays nothing for
+ * it; then at most timeline_cap records, the rest counted in tl_capped. */
+const volatile bool timeline = false;
+const volatile __u64 timeline_cap = 0;
+const volatile __u64 timeline_wake_bytes = 1 << 20;
 
 /* Thread-group ids of the workload: seeded by user space with the launched child, extended
  * here at every fork of a tracked task, pruned when a whole group has exited. */
@@ -89,8 +94,26 @@ struct {
 	__uint(max_entries, 512 << 10);
 } events SEC(".maps");
 
+/* User space sizes it for a timeline, and leaves it at one page otherwise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} timeline_rb SEC(".maps");
+
 /* Tracked tasks on a CPU and the time of the last change; see AMZ_CONC_COUNT_BITS. */
 __u64 conc_word = 0;
+
+/* The concurrency over time (see AMZ_SERIES_LEVELS), from series_origin on, a time on the
+ * concurrency word's clock that user space sets when it resets the aggregates. */
+__s64 series_delta[AMZ_SERIES_LEVELS][AMZ_SERIES_BUCKETS] = {};
+__s64 series_area[AMZ_SERIES_LEVELS][AMZ_SERIES_BUCKETS] = {};
+__u64 series_origin = 0;
+
+/* Timeline records reserved (a record past timeline_cap is not), refused past the cap, and
+ * lost because the ring buffer was full. */
+__u64 tl_sent = 0;
+__u64 tl_capped = 0;
+__u64 tl_lost = 0;
 
 /* A bit per pid, set while the task map holds it: the scheduler and system-call hooks run for
  * every task on the machine, and this test costs far less than a hash lookup. */
@@ -215,6 +238,44 @@ __noinline int emit(__u32 type, __u64 now, __u64 value, const struct amz_task_st
 	return 0;
 }
 
+/* One timeline record about task s; SPAWN, EXEC and EXIT carry its name too. */
+__noinline int tl_emit(__u32 type, __u64 now, const struct amz_task_stats *s, __u64 a, __u64 b)
+{
+	bool named = type == AMZ_TL_SPAWN || type == AMZ_TL_EXEC || type == AMZ_TL_EXIT;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	struct amz_tl_event *e;
+
+	if (!s)
+		return 0;
+	if (__sync_fetch_and_add(&tl_sent, 1) >= timeline_cap) {
+		__sync_fetch_and_add(&tl_capped, 1);
+		return 0;
+	}
+	if (named)
+		e = bpf_ringbuf_reserve(&timeline_rb, sizeof(struct amz_tl_named), 0);
+	else
+		e = bpf_ringbuf_reserve(&timeline_rb, sizeof(struct amz_tl_event), 0);
+	if (!e) {
+		__sync_fetch_and_add(&tl_lost, 1);
+		return 0;
+	}
+	e->ts_ns = now;
+	e->pid = s->pid;
+	e->tgid = s->tgid;
+	e->type = (unsigned short)type;
+	e->cpu = (unsigned short)bpf_get_smp_processor_id();
+	e->aux = s->ppid;
+	e->a = a;
+	e->b = b;
+	if (named)
+		__builtin_memcpy(((struct amz_tl_named *)e)->comm, s->comm, sizeof(s->comm));
+
+	if (bpf_ringbuf_query(&timeline_rb, BPF_RB_AVAIL_DATA) > timeline_wake_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+	return 0;
+}
+
 static __always_inline bool is_tracked(__u32 tgid)
 {
 	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
@@ -236,6 +297,26 @@ static __always_inline bool is_clone_nr(long nr)
 static __always_inline bool is_exec_nr(long nr)
 {
 	return nr == NR_EXECVE || nr == NR_EXECVEAT;
+}
+
+/* Credits a change of the concurrency level by delta at time at to every resolution of the
+ * series; changes from other CPUs land in the same buckets, hence the atomic adds. */
+__noinline int series_add(__u64 at, __s64 delta)
+{
+	__u64 origin = *(volatile __u64 *)&series_origin;
+	__u64 pos = at > origin ? at - origin : 0;
+	__u32 i;
+
+	for (i = 0; i < AMZ_SERIES_LEVELS; i++) {
+		__u32 shift = AMZ_SERIES_SHIFT0 + i * AMZ_SERIES_STEP;
+		__u64 b = pos >> shift;
+
+		if (b >= AMZ_SERIES_BUCKETS)
+			continue;
+		__sync_fetch_and_add(&series_delta[i][b], delta);
+		__sync_fetch_and_add(&series_area[i][b], delta * (__s64)(((b + 1) << shift) - pos));
+	}
+	return 0;
 }
 
 /* The concurrency level changes by delta at now: the interval since the last change is
@@ -263,6 +344,8 @@ __noinline int conc_change(int delta, __u64 now, struct amz_stats *st)
 				st->conc_ns[count < AMZ_CONC_SLOTS - 1 ? count
 								       : AMZ_CONC_SLOTS - 1] +=
 					at - since;
+			if (next != count)
+				series_add(at, (__s64)next - (__s64)count);
 			return 0;
 		}
 	}
@@ -293,6 +376,9 @@ __noinline int switch_out(struct amz_task_state *t, struct amz_stats *st, __u64 
 		t->oncpu_ns = 0;
 	}
 	st->c.switches++;
+	if (timeline)
+		tl_emit(AMZ_TL_SWITCH_OUT, now, &t->s,
+			runnable ? AMZ_TL_OUT_RUNNABLE : AMZ_TL_OUT_BLOCKED, 0);
 
 	if (runnable) {
 		t->s.preemptions++;
@@ -317,6 +403,8 @@ __noinline int switch_in(struct amz_task_state *t, struct amz_stats *st, __u64 n
 	}
 	t->last_cpu = cpu;
 	t->oncpu_ns = now;
+	if (timeline)
+		tl_emit(AMZ_TL_SWITCH_IN, now, &t->s, 0, 0);
 
 	if (t->created_ns) {
 		hist_add(&st->first_run_ns, now - t->created_ns);
@@ -344,6 +432,8 @@ static __always_inline void task_ended(struct amz_task_state *t, struct amz_stat
 	switch_out(t, st, now, false);
 	bpf_core_read(t->s.comm, sizeof(t->s.comm), &task->comm);
 	emit(AMZ_EV_EXIT, now, 0, &t->s, st);
+	if (timeline)
+		tl_emit(AMZ_TL_EXIT, now, &t->s, 0, 0);
 	st->c.task_exits++;
 	bpf_map_delete_elem(&tasks, &pid);
 	mark_followed(pid, false);
@@ -428,6 +518,8 @@ static __always_inline void on_wakeup(__u32 pid, bool new_task)
 		t->slept_ns = 0;
 		t->woken_ns = now;
 		t->runnable_ns = now;
+		if (timeline)
+			tl_emit(AMZ_TL_WAKEUP, now, &t->s, 0, 0);
 	}
 }
 
@@ -454,6 +546,8 @@ static __always_inline void new_task(struct amz_stats *st, __u64 now, __u32 pare
 	}
 	mark_followed(pid, true);
 	emit(AMZ_EV_SPAWN, now, 0, &t.s, st);
+	if (timeline)
+		tl_emit(AMZ_TL_SPAWN, now, &t.s, 0, 0);
 }
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
@@ -529,6 +623,8 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid)
 	t->syscall_ns = 0;
 	bpf_core_read(t->s.comm, sizeof(t->s.comm), &task->comm);
 	emit(AMZ_EV_EXEC, now, lat, &t->s, st);
+	if (timeline)
+		tl_emit(AMZ_TL_EXEC, now, &t->s, lat, 0);
 	return 0;
 }
 
@@ -692,7 +788,13 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-static __always_inline void on_chunk_begin(void)
+/* The task's CPU time up to now, the current run on a CPU included. */
+static __always_inline __u64 cpu_so_far(const struct amz_task_state *t, __u64 now)
+{
+	return t->s.cpu_ns + (t->oncpu_ns ? now - t->oncpu_ns : 0);
+}
+
+static __always_inline void on_chunk_begin(__u64 first, __u64 count)
 {
 	struct amz_task_state *t = task_of((__u32)bpf_get_current_pid_tgid());
 	struct amz_stats *st;
@@ -707,9 +809,12 @@ static __always_inline void on_chunk_begin(void)
 	if (t->chunk_end_ns)
 		hist_add_atomic(&st->chunk_gap_ns, now - t->chunk_end_ns);
 	t->chunk_begin_ns = now;
+	t->chunk_begin_cpu = cpu_so_far(t, now);
+	if (timeline)
+		tl_emit(AMZ_TL_CHUNK_BEGIN, now, &t->s, first, count);
 }
 
-static __always_inline void on_chunk_end(__u64 count)
+static __always_inline void on_chunk_end(__u64 first, __u64 count)
 {
 	struct amz_task_state *t = task_of((__u32)bpf_get_current_pid_tgid());
 	struct amz_stats *st;
@@ -726,24 +831,27 @@ static __always_inline void on_chunk_end(__u64 count)
 	}
 	now = bpf_ktime_get_ns();
 	hist_add_atomic(&st->chunk_ns, now - t->chunk_begin_ns);
+	hist_add_atomic(&st->chunk_cpu_ns, cpu_so_far(t, now) - t->chunk_begin_cpu);
 	hist_add_atomic(&st->chunk_items_h, count);
 	__sync_fetch_and_add(&st->c.chunks, 1);
 	__sync_fetch_and_add(&st->c.chunk_items, count);
 	t->s.chunks++;
 	t->chunk_begin_ns = 0;
 	t->chunk_end_ns = now;
+	if (timeline)
+		tl_emit(AMZ_TL_CHUNK_END, now, &t->s, first, count);
 }
 
 SEC("usdt")
 int BPF_USDT(chunk_begin, __u64 first, __u64 count)
 {
-	on_chunk_begin();
+	on_chunk_begin(first, count);
 	return 0;
 }
 
 SEC("usdt")
 int BPF_USDT(chunk_end, __u64 first, __u64 count)
 {
-	on_chunk_end(count);
+	on_chunk_end(first, count);
 	return 0;
 }

@@ -62,6 +62,7 @@ struct amz_stats {
 	struct amz_hist burst_ns;      /* CPU time between two sleeps */
 	struct amz_hist chunk_ns;      /* amz:chunk_begin to amz:chunk_end, same thread */
 	struct amz_hist chunk_gap_ns;  /* a thread's chunk_end to its next chunk_begin */
+	struct amz_hist chunk_cpu_ns;  /* time on a CPU between chunk_begin and chunk_end */
 	struct amz_hist chunk_items_h; /* items per chunk (not nanoseconds) */
 	unsigned long long conc_ns[AMZ_CONC_SLOTS]; /* time with exactly N tracked tasks on CPU */
 };
@@ -96,6 +97,7 @@ struct amz_task_state {
 	unsigned long long burst_ns;	   /* CPU time since it last slept */
 	unsigned long long syscall_ns;	   /* entry of a clone or exec call in progress */
 	unsigned long long chunk_begin_ns;
+	unsigned long long chunk_begin_cpu; /* the task's CPU time at chunk_begin */
 	unsigned long long chunk_end_ns;
 	unsigned int syscall_nr;
 	unsigned int last_cpu; /* CPU of the last run, plus one; 0 before the first */
@@ -113,6 +115,53 @@ struct amz_event {
 	unsigned long long ts_ns;
 	unsigned long long value;
 	struct amz_task_stats task;
+};
+
+/* The concurrency over time, kept at AMZ_SERIES_LEVELS resolutions at once so that user space
+ * can take the finest one that spans the run: level i has AMZ_SERIES_BUCKETS buckets of
+ * 2^(AMZ_SERIES_SHIFT0 + i * AMZ_SERIES_STEP) ns (0.52 ms, 8.4 ms, 134 ms, 2.1 s: spans of
+ * 1.1 s, 17 s, 4.6 min and 73 min). A bucket holds the sum of the level changes inside it
+ * (delta) and the sum of each change times the time from it to the bucket's end (area), from
+ * which user space rebuilds the exact task-time integral of every bucket with a prefix sum.
+ * A run longer than the coarsest span has no series past it. */
+#define AMZ_SERIES_LEVELS  4
+#define AMZ_SERIES_BUCKETS 2048
+#define AMZ_SERIES_SHIFT0  19
+#define AMZ_SERIES_STEP	   4
+
+/* The timeline (amzprof --trace): one record per scheduling event of a followed task, sent
+ * through a ring buffer of its own only when user space asked for it before load. */
+enum amz_tl_type {
+	AMZ_TL_SWITCH_IN = 1,	/* the task got a CPU (cpu) */
+	AMZ_TL_SWITCH_OUT = 2,	/* it left the CPU: a = AMZ_TL_OUT_* */
+	AMZ_TL_WAKEUP = 3,	/* a blocked task became runnable */
+	AMZ_TL_SPAWN = 4,	/* a new task; aux = the forking task's pid */
+	AMZ_TL_EXEC = 5,	/* a new program image */
+	AMZ_TL_EXIT = 6,	/* the task's last switch out */
+	AMZ_TL_CHUNK_BEGIN = 7, /* amz:chunk_begin: a = first item, b = item count */
+	AMZ_TL_CHUNK_END = 8,	/* amz:chunk_end: the same */
+};
+
+enum amz_tl_out {
+	AMZ_TL_OUT_RUNNABLE = 0, /* preempted or yielded: still wants a CPU */
+	AMZ_TL_OUT_BLOCKED = 1,	 /* went to sleep until woken */
+};
+
+struct amz_tl_event {
+	unsigned long long ts_ns; /* CLOCK_MONOTONIC */
+	unsigned int pid;
+	unsigned int tgid;
+	unsigned short type; /* enum amz_tl_type */
+	unsigned short cpu;
+	unsigned int aux;
+	unsigned long long a;
+	unsigned long long b;
+};
+
+/* SPAWN, EXEC and EXIT carry the task's name as well. */
+struct amz_tl_named {
+	struct amz_tl_event e;
+	char comm[16];
 };
 
 /* The concurrency word: the number of tracked tasks on a CPU in the low bits, and the time of

@@ -11,7 +11,10 @@ passed=0
 failed=0
 skipped=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Profiles that tests save go to a store of their own, never the user's.
+AMZ_STORE=$(mktemp -d)
+export AMZ_STORE
+trap 'rm -rf "$log" "$AMZ_STORE"' EXIT
 
 for prog in $(find "$build/tests" -type f -name 'test_*' ! -name '*.d' -perm -u+x | sort); do
 	name=${prog#"$build/tests/"}

@@ -4,7 +4,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-pkgs="libbpf libelf zlib json-c cmocka"
+pkgs="libbpf libelf zlib json-c cmocka libxml-2.0"
 cc=${CC:-cc}
 
 find_tool() {
@@ -39,4 +39,6 @@ echo "DEPS_CFLAGS := $(pkg-config --cflags libbpf libelf zlib json-c)"
 echo "DEPS_LIBS := $(pkg-config --libs libbpf libelf zlib json-c)"
 echo "CMOCKA_CFLAGS := $(pkg-config --cflags cmocka)"
 echo "CMOCKA_LIBS := $(pkg-config --libs cmocka)"
+echo "XML_CFLAGS := $(pkg-config --cflags libxml-2.0)"
+echo "XML_LIBS := $(pkg-config --libs libxml-2.0)"
 echo "MULTIARCH := $($cc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH)"

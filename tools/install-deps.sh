@@ -4,7 +4,8 @@
 set -eu
 
 packages="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev pkg-config \
-systemtap-sdt-dev libjson-c-dev make gcc libclang-rt-14-dev valgrind"
+systemtap-sdt-dev libjson-c-dev make gcc libclang-rt-14-dev valgrind libxml2-dev groff-base \
+man-db"
 
 missing=""
 for p in $packages; do

@@ -186,6 +186,61 @@ AMZ_API int amz_pool_map_stream(struct amz_pool *p, amz_fn fn, void *ctx,
 				struct amz_map_status *st);
 AMZ_API void amz_pool_free(struct amz_pool *p);
 
+/* Recommendations. amz_optimize samples fn on items chosen at random across the whole input
+ * (one from each of max_samples equal strata, so work that is fast first and slow later is
+ * seen), reads the saved host profile for this host's spawn and hand-off costs (or, when there
+ * is none valid, calibrates in user space for about a third of a second and says so in
+ * `costs`), and returns the workers and chunk size that minimise the predicted run time, with
+ * where each figure came from. The sampled items' results are written to out; fn is run on them
+ * again by a later map, so it must be free of side effects that matter when repeated. */
+
+/* One input of a recommendation and where it came from, in words. */
+struct amz_figure {
+	double value;
+	char source[160];
+};
+
+struct amz_recommendation {
+	size_t workers;	  /* 1 when serial */
+	size_t chunksize; /* items per chunk (the smallest, for factoring) */
+	enum amz_schedule schedule;
+	double speedup;		       /* predicted, over running serially */
+	int serial;		       /* non-zero: a pool does not win; run serially */
+	char reason[512];	       /* the choice in plain words, naming what limits it */
+	char costs[256];	       /* where the host's costs came from */
+	struct amz_figure item_ns;     /* mean time of one item on one CPU */
+	struct amz_figure item_cv;     /* its spread: standard deviation over mean */
+	struct amz_figure spawn_ns;    /* starting one worker */
+	struct amz_figure dispatch_ns; /* handing a worker one chunk */
+	struct amz_figure cpus;	       /* CPUs this process may use */
+	struct amz_figure memory_left; /* bytes new workers may use, -1 unknown */
+	double *curve;		       /* curve[i]: predicted speedup with i + 1 workers */
+	size_t curve_len;
+};
+
+struct amz_optimize_opts {
+	enum amz_worker_kind kind; /* the workers the map will use */
+	size_t max_samples;	   /* items sampled at most; 0: 32 */
+	double max_seconds;	   /* time spent sampling at most; 0: 0.2 s */
+	unsigned int seed;	   /* which item of each stratum is sampled */
+	const char *store;	   /* the profile store; NULL: $AMZ_STORE or the XDG default */
+};
+
+/* Fills rec; 0, or -1 with st->code and st->msg set (AMZ_ERR_FN when fn failed on a sampled
+ * item, AMZ_ERR_ARG for bad arguments, AMZ_ERR_SYSTEM when nothing could be measured). Free
+ * rec with amz_recommendation_free. With zero items, rec says to run serially. */
+AMZ_API int amz_optimize(amz_fn fn, void *ctx, const void *in, size_t in_size, void *out,
+			 size_t out_size, size_t n_items, const struct amz_optimize_opts *o,
+			 struct amz_recommendation *rec, struct amz_map_status *st);
+
+AMZ_API void amz_recommendation_free(struct amz_recommendation *rec);
+
+/* amz_optimize, then amz_map with what it recommends (serially when it says so). rec may be
+ * NULL; when given, it receives the recommendation, to be freed by the caller. */
+AMZ_API int amz_map_auto(amz_fn fn, void *ctx, const void *in, size_t in_size, void *out,
+			 size_t out_size, size_t n_items, const struct amz_optimize_opts *o,
+			 struct amz_recommendation *rec, struct amz_map_status *st);
+
 #ifdef __cplusplus
 }
 #endif

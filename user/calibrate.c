@@ -701,7 +701,8 @@ int calibrate_obtain(struct profile_store *s, const char *name, const struct amz
 
 	/* No usable profile: measure now and keep the result for the next run. */
 	*fresh = true;
-	snprintf(why, why_len, "%s", s ? err->msg : "no profile store is open");
+	if (why)
+		snprintf(why, why_len, "%s", s ? err->msg : "no profile store is open");
 	calibrate_cpus_for(h, &o.cpus);
 	if (calibrate_run(c, &o, err) < 0)
 		return -1;

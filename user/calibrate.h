@@ -121,8 +121,8 @@ int calibrate_load(struct profile_store *s, const char *name, const struct amz_h
 
 /* The calibration to use now: the host profile NAME when it is valid for this host, else a
  * fresh calibration at EFFORT (with the kernel's view when T is given), saved under NAME (S may
- * be NULL: nothing is loaded or saved). On a
- * fresh one, *why says why the saved one was not used. Fails only when calibration fails; a
+ * be NULL: nothing is loaded or saved). On a fresh one, *why (when not NULL) says why the saved
+ * one was not used. Fails only when calibration fails; a
  * profile that cannot be saved is logged and the fresh figures are still returned. */
 int calibrate_obtain(struct profile_store *s, const char *name, const struct amz_host *h,
 		     struct tracer *t, enum calib_effort effort, struct amz_calibration *c,

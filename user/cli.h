@@ -49,6 +49,8 @@ int cmd_diff(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Each command's parsing of its options and operands alone, without running it (for the
  * command line's fuzz target): 0 when the command would run, an exit status after a usage
@@ -59,5 +61,7 @@ int cmd_host_parse(int argc, char **argv);
 int cmd_calibrate_parse(int argc, char **argv);
 int cmd_profile_parse(int argc, char **argv);
 int cmd_export_parse(int argc, char **argv);
+int cmd_recommend_parse(int argc, char **argv);
+int cmd_run_parse(int argc, char **argv);
 
 #endif

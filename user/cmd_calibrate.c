@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "calibrate.h"
@@ -11,6 +12,7 @@
 #include "host.h"
 #include "profile.h"
 #include "report_calibrate.h"
+#include "report_prometheus.h"
 #include "tracer.h"
 
 struct calibrate_opts {
@@ -19,16 +21,50 @@ struct calibrate_opts {
 	bool save;
 	const char *store;
 	const char *name;
+	const char *prometheus; /* --prometheus FILE */
 	int verbosity;
 };
+
+static void print_calibrate_help(void)
+{
+	printf("Usage: amzprof calibrate [--quick | --thorough] [--json] [--name NAME] [--store "
+	       "DIR]\n"
+	       "                         [--no-save] [--prometheus FILE] [-v]\n\n"
+	       "Measures what this host charges a parallel program: starting a worker (fork at\n"
+	       "several parent sizes, pthread_create, posix_spawn), handing a sleeping worker one\n"
+	       "chunk (pipe, futex, Unix socket, libamorsize's own hand-off), moving bytes to it,\n"
+	       "and SMT scaling. Each figure repeats until its median is stable. The result is\n"
+	       "saved as the host profile that later runs and the library reuse.\n\n"
+	       "  --quick            about a third of a second; 10%% intervals\n"
+	       "  --thorough         several seconds; more parent sizes, 2%% intervals\n"
+	       "  --json             print the calibration as JSON (docs/json.md)\n"
+	       "  --name NAME        save it as profile NAME (default: host)\n"
+	       "  --store DIR        the profile store (default: $AMZ_STORE, else\n"
+	       "                     $XDG_STATE_HOME/amzprof)\n"
+	       "  --no-save          measure and print only\n"
+	       "  --prometheus FILE  also write the figures, the host's limits and the saved\n"
+	       "                     recommendations for node_exporter's textfile collector\n"
+	       "  -v, --verbose      say what was detected and decided (-vv: libbpf's output)\n"
+	       "  -h, --help         show this help\n\n"
+	       "Examples:\n"
+	       "  sudo amzprof calibrate\n"
+	       "  amzprof calibrate --quick --json --no-save | jq .spawn_ns.fork.median\n"
+	       "  sudo amzprof calibrate --prometheus /var/lib/node_exporter/amzprof.prom\n");
+}
 
 static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 {
 	static const struct option longopts[] = {
-		{"quick", no_argument, NULL, 'q'},	{"thorough", no_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},	{"store", required_argument, NULL, 's'},
-		{"name", required_argument, NULL, 'n'}, {"no-save", no_argument, NULL, 'N'},
-		{"verbose", no_argument, NULL, 'v'},	{NULL, 0, NULL, 0},
+		{"quick", no_argument, NULL, 'q'},
+		{"thorough", no_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},
+		{"store", required_argument, NULL, 's'},
+		{"name", required_argument, NULL, 'n'},
+		{"no-save", no_argument, NULL, 'N'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"prometheus", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -37,7 +73,7 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 	o->save = true;
 	o->name = "host";
 	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->effort = CALIB_QUICK;
@@ -57,6 +93,12 @@ static int parse_calibrate_opts(int argc, char **argv, struct calibrate_opts *o)
 		case 'N':
 			o->save = false;
 			break;
+		case 'P':
+			o->prometheus = optarg;
+			break;
+		case 'h':
+			print_calibrate_help();
+			return -1;
 		case 'v':
 			o->verbosity++;
 			break;
@@ -119,6 +161,28 @@ static int save_profile(const struct calibrate_opts *o, const struct amz_host *h
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
+/* The metrics with this calibration, and the recommendations of the store's workloads. */
+static int write_metrics(const struct calibrate_opts *o, const struct amz_host *h,
+			 const struct amz_calibration *c)
+{
+	struct prom_sources src = {.host = h, .fresh = c, .fresh_when = time(NULL)};
+	struct profile_store s;
+	struct amz_err err = {0};
+	bool store_open = profile_store_open(&s, o->store, &err) == 0;
+	int r;
+
+	if (store_open)
+		src.store = &s;
+	else
+		amz_log(AMZ_LOG_INFO, "no recommendations exported: %s", err.msg);
+	r = report_prometheus_file(o->prometheus, &src, &err);
+	if (r < 0)
+		cli_error("%s", err.msg);
+	if (store_open)
+		profile_store_close(&s);
+	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
 int cmd_calibrate_parse(int argc, char **argv)
 {
 	struct calibrate_opts o;
@@ -140,7 +204,7 @@ int cmd_calibrate(int argc, char **argv)
 
 	r = parse_calibrate_opts(argc, argv, &o);
 	if (r)
-		return r;
+		return r < 0 ? CLI_EXIT_OK : r;
 
 	/* Find the CPUs this process may use, then measure, with a progress line only on a
 	 * terminal. */
@@ -164,15 +228,13 @@ int cmd_calibrate(int argc, char **argv)
 	}
 
 	/* Report, then keep the result as the host profile. */
-	if (o.json) {
-		json_object *j = calibrate_to_json(&cal);
-
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
-		json_object_put(j);
-	} else {
+	if (o.json)
+		report_calibration_json(stdout, &cal);
+	else
 		report_calibration_text(stdout, &cal);
-	}
 	r = o.save ? save_profile(&o, &host, &cal) : CLI_EXIT_OK;
+	if (o.prometheus && write_metrics(&o, &host, &cal) != CLI_EXIT_OK)
+		r = CLI_EXIT_FAILED;
 	host_free(&host);
 	return r;
 }

@@ -1,10 +1,8 @@
 /* amzprof export --prometheus FILE: host limits, calibration and the last recommendation of
  * every saved workload, as a textfile for node_exporter, written atomically. */
 #include <getopt.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "calibrate.h"
 #include "cli.h"
 #include "host.h"
 #include "profile.h"
@@ -17,6 +15,26 @@ struct export_opts {
 	int verbosity;
 };
 
+static void print_export_help(void)
+{
+	printf("Usage: amzprof export --prometheus FILE [--store DIR] [--host-profile NAME] "
+	       "[-v]\n\n"
+	       "Writes, for node_exporter's textfile collector, this host's limits (usable CPUs,\n"
+	       "quota, memory limit and what is left), its calibration while the host profile "
+	       "still\n"
+	       "matches the host, and the last recommendation of every saved workload, in base\n"
+	       "units with HELP and TYPE lines. FILE is written beside itself and renamed, so the\n"
+	       "collector never reads half a file.\n\n"
+	       "  --prometheus FILE    the textfile to write (required)\n"
+	       "  --store DIR          the profile store (default: $AMZ_STORE, else\n"
+	       "                       $XDG_STATE_HOME/amzprof)\n"
+	       "  --host-profile NAME  the host profile to export (default: host)\n"
+	       "  -v, --verbose        say what was left out and why\n"
+	       "  -h, --help           show this help\n\n"
+	       "Example, from cron:\n"
+	       "  amzprof export --prometheus /var/lib/node_exporter/textfile/amzprof.prom\n");
+}
+
 static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 {
 	static const struct option longopts[] = {
@@ -24,6 +42,7 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 		{"store", required_argument, NULL, 's'},
 		{"host-profile", required_argument, NULL, 'H'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -31,7 +50,7 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->host_profile = "host";
 	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->prometheus = optarg;
@@ -45,6 +64,9 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 		case 'v':
 			o->verbosity++;
 			break;
+		case 'h':
+			print_export_help();
+			return -1;
 		default:
 			return cli_option_error(c, argv, "export");
 		}
@@ -55,60 +77,6 @@ static int parse_export_opts(int argc, char **argv, struct export_opts *o)
 		return cli_usage_error("'export' needs --prometheus FILE");
 	cli_set_verbosity(o->verbosity);
 	return 0;
-}
-
-/* The recommendation section of a workload profile, when it has a valid one. */
-static int read_recommendation(json_object *doc, const char *name, struct prom_workload *w)
-{
-	json_object *rec = NULL, *v = NULL;
-	struct amz_err err = {0};
-
-	if (!json_object_object_get_ex(doc, "recommendation", &rec))
-		return -1;
-	if (profile_get_number(rec, "jobs", 1, 1e6, &w->jobs, &err) < 0 ||
-	    profile_get_number(rec, "chunksize", 1, 1e15, &w->chunksize, &err) < 0 ||
-	    profile_get_number(rec, "speedup", 0, 1e6, &w->speedup, &err) < 0) {
-		amz_log(AMZ_LOG_WARN, "workload profile '%s' has no usable recommendation: %s",
-			name, err.msg);
-		return -1;
-	}
-	w->serial = json_object_object_get_ex(rec, "serial", &v) && json_object_get_boolean(v);
-	w->when = json_object_object_get_ex(doc, "created_unix", &v)
-			  ? (time_t)json_object_get_int64(v)
-			  : 0;
-	return 0;
-}
-
-static size_t collect_workloads(struct profile_store *s, struct prom_workload **out)
-{
-	struct profile_entry *list;
-	struct amz_err err = {0};
-	size_t n, i, k = 0;
-
-	*out = NULL;
-	if (profile_list(s, &list, &n, &err) < 0 || !n)
-		return 0;
-	*out = calloc(n, sizeof(**out));
-	for (i = 0; *out && i < n; i++) {
-		json_object *doc;
-
-		if (list[i].damaged || list[i].kind != PROFILE_WORKLOAD ||
-		    profile_load(s, list[i].name, PROFILE_WORKLOAD, &doc, &err) < 0)
-			continue;
-		(*out)[k].name = strdup(list[i].name);
-		if ((*out)[k].name && read_recommendation(doc, list[i].name, &(*out)[k]) == 0)
-			k++;
-		else
-			free((char *)(*out)[k].name);
-		json_object_put(doc);
-	}
-	free(list);
-	return k;
-}
-
-static int write_export(FILE *f, void *ctx)
-{
-	return report_prometheus(f, ctx);
 }
 
 int cmd_export_parse(int argc, char **argv)
@@ -123,38 +91,26 @@ int cmd_export(int argc, char **argv)
 	struct export_opts o;
 	struct amz_host host;
 	struct host_opts ho = {0};
-	struct amz_calibration cal;
 	struct profile_store store;
-	struct prom_export e = {0};
-	struct prom_workload *w = NULL;
+	struct prom_sources src = {0};
 	struct amz_err err = {0};
-	size_t i;
 	int r;
 
 	r = parse_export_opts(argc, argv, &o);
 	if (r)
-		return r;
+		return r < 0 ? CLI_EXIT_OK : r;
 
 	/* The host now, its calibration if still valid, and every workload's recommendation. */
 	if (host_detect(&host, &ho, &err) < 0 || profile_store_open(&store, o.store, &err) < 0) {
 		cli_error("%s", err.msg);
 		return CLI_EXIT_FAILED;
 	}
-	e.host = &host;
-	if (calibrate_load(&store, o.host_profile, &host, &cal, &e.calibrated, &err) == 0)
-		e.calibration = &cal;
-	else
-		amz_log(AMZ_LOG_INFO, "no calibration exported: %s", err.msg);
-	e.n_workloads = collect_workloads(&store, &w);
-	e.workloads = w;
-
-	/* Written beside the target and renamed, as the textfile collector expects. */
-	r = amz_write_atomic(o.prometheus, write_export, &e, &err);
+	src.host = &host;
+	src.store = &store;
+	src.host_profile = o.host_profile;
+	r = report_prometheus_file(o.prometheus, &src, &err);
 	if (r < 0)
 		cli_error("%s", err.msg);
-	for (i = 0; i < e.n_workloads; i++)
-		free((char *)w[i].name);
-	free(w);
 	profile_store_close(&store);
 	host_free(&host);
 	return r < 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;

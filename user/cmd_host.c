@@ -25,7 +25,11 @@ static void print_host_help(void)
 	       "  --sysroot DIR   read every file under DIR, a tree captured with\n"
 	       "                  tools/capture-sysroot.sh, instead of the live system\n"
 	       "  -v, --verbose   say what was detected, on stderr\n"
-	       "  -h, --help      show this help\n");
+	       "  -h, --help      show this help\n\n"
+	       "Examples:\n"
+	       "  amzprof host\n"
+	       "  AMZ_CPUS=1.5 amzprof host --json | jq .cpu.usable\n"
+	       "  tools/capture-sysroot.sh /tmp/box && amzprof host --sysroot /tmp/box\n");
 }
 
 /* 0 to go on, -1 after --help, or a usage error's exit status. */

@@ -9,13 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
+#include "advice.h"
 #include "calibrate.h"
 #include "cli.h"
 #include "host.h"
 #include "launch.h"
 #include "profile.h"
 #include "report.h"
+#include "report_prometheus.h"
+#include "report_svg.h"
+#include "report_trace.h"
+#include "timeline.h"
 #include "tracer.h"
 #include "workload.h"
 
@@ -34,6 +40,10 @@ struct trace_opts {
 	const char *store; /* --store DIR */
 	bool no_save;
 	struct workload_hints hints;
+	const char *trace_file;		/* --trace FILE: the timeline, for Perfetto */
+	unsigned long long trace_limit; /* --trace-limit N: events kept at most */
+	const char *svg;		/* --svg FILE: the plots */
+	const char *prometheus;		/* --prometheus FILE: metrics for node_exporter */
 };
 
 /* What amzprof knows of the host before the run: its limits, the profile store, and the
@@ -45,6 +55,7 @@ struct run_context {
 	bool store_open;
 	struct amz_calibration cal;
 	bool calibrated;
+	struct timeline *timeline; /* --trace: filled by the tracer during the run */
 };
 
 static int parse_number(const char *opt, const char *s, double *out)
@@ -93,6 +104,27 @@ static int check_target(int argc, char **argv, struct trace_opts *o)
 	return 0;
 }
 
+static int parse_limit(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *out < 1 || *out > TIMELINE_MAX_CAP)
+		return cli_usage_error("option '--trace-limit' needs a number of events from 1 to "
+				       "%llu, not '%s'",
+				       TIMELINE_MAX_CAP, s);
+	return 0;
+}
+
+static int check_output_opts(const struct trace_opts *o)
+{
+	if (o->trace_limit && !o->trace_file)
+		return cli_usage_error("option '--trace-limit' bounds the timeline of '--trace "
+				       "FILE', which is not given");
+	return 0;
+}
+
 static int check_profile_opts(const struct trace_opts *o)
 {
 	struct amz_err err = {0};
@@ -118,6 +150,10 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		{"items", required_argument, NULL, 'I'},
 		{"jobs", required_argument, NULL, 'J'},
 		{"chunksize", required_argument, NULL, 'K'},
+		{"trace", required_argument, NULL, 'T'},
+		{"trace-limit", required_argument, NULL, 'L'},
+		{"svg", required_argument, NULL, 'S'},
+		{"prometheus", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, r = 0;
@@ -162,12 +198,26 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o)
 		case 'K':
 			r = parse_number("--chunksize", optarg, &o->hints.chunksize);
 			break;
+		case 'T':
+			o->trace_file = optarg;
+			break;
+		case 'L':
+			r = parse_limit(optarg, &o->trace_limit);
+			break;
+		case 'S':
+			o->svg = optarg;
+			break;
+		case 'P':
+			o->prometheus = optarg;
+			break;
 		default:
 			return cli_option_error(c, argv, NULL);
 		}
 	}
 	if (!r)
 		r = check_target(argc, argv, o);
+	if (!r)
+		r = check_output_opts(o);
 	return r ? r : check_profile_opts(o);
 }
 
@@ -196,10 +246,77 @@ static void add_throttle(struct amz_trace *t, pid_t pid, bool known_before,
 	t->throttled_ns = after.throttled_ns - before->throttled_ns;
 }
 
-static int write_report(const struct trace_opts *o, const struct amz_trace *t)
+/* The timeline is the kernel's: without eBPF there is none to write. */
+static int write_timeline(const struct trace_opts *o, const struct report_run *r,
+			  const struct timeline *tl)
 {
-	struct report_run r = {.argv = o->command, .attached_pid = o->pid, .trace = t};
+	struct amz_err err = {0};
+
+	if (strcmp(r->trace->source, "bpf") != 0) {
+		cli_error("no timeline written to %s: it needs the kernel's events, and eBPF is "
+			  "unavailable",
+			  o->trace_file);
+		return -1;
+	}
+	if (report_trace_file(o->trace_file, tl, r, &err) < 0) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The plots, with the CPUs the run could use drawn over its concurrency, and the advice's
+ * speedup curve when there is advice. */
+static int write_plots(const struct trace_opts *o, const struct run_context *c,
+		       const struct report_run *r, const struct advice *a)
+{
+	struct report_svg in = {.run = r, .advice = a ? advice_to_json(a) : NULL};
+	struct amz_err err = {0};
+	int rc = 0;
+
+	if (c->host_known && c->host.usable.state == HOST_SET) {
+		in.cpus = c->host.usable.x;
+		in.cpus_what = "usable CPUs";
+	}
+	if (report_svg_file(o->svg, &in, &err) < 0) {
+		cli_error("%s", err.msg);
+		rc = -1;
+	}
+	json_object_put(in.advice);
+	return rc;
+}
+
+/* The recommendation from the run, the host and its calibration; *why says why there is none. */
+static int advise_run(const struct run_context *c, const struct amz_trace *t,
+		      const struct workload_hints *h, struct advice *a, char *why, size_t len)
+{
+	struct amz_err err = {0};
+
+	if (!c->host_known) {
+		snprintf(why, len, "the host could not be detected");
+		return -1;
+	}
+	advice_from_host(a, &c->host, c->calibrated ? &c->cal : NULL, t->k.c.processes > 0,
+			 (double)t->peak_rss_kib * 1024);
+	if (advice_from_trace(a, t, h, &err) < 0 || advice_optimize(a, &err) < 0) {
+		snprintf(why, len, "%s", err.msg);
+		advice_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+/* The report, then each file asked for; -1 when one could not be written. */
+static int write_report(const struct trace_opts *o, const struct run_context *c,
+			const struct amz_trace *t, const struct advice *a, const char *no_advice)
+{
+	struct report_run r = {.argv = o->command,
+			       .attached_pid = o->pid,
+			       .trace = t,
+			       .advice = a,
+			       .no_advice = no_advice};
 	FILE *out = cli_open_output(o->output);
+	int rc = 0;
 
 	if (!out)
 		return -1;
@@ -208,7 +325,12 @@ static int write_report(const struct trace_opts *o, const struct amz_trace *t)
 	else
 		report_run_text(out, &r);
 	cli_close_output(out);
-	return 0;
+
+	if (o->trace_file && write_timeline(o, &r, c->timeline) < 0)
+		rc = -1;
+	if (o->svg && write_plots(o, c, &r, a) < 0)
+		rc = -1;
+	return rc;
 }
 
 static void say_no_bpf(const char *why)
@@ -244,9 +366,10 @@ static void find_markers(struct marker_files *m, const char *binary, pid_t runni
 		add_if_marked(m, lib);
 }
 
-static int open_tracer(struct tracer **t, const struct marker_files *m, struct amz_err *err)
+static int open_tracer(struct tracer **t, const struct marker_files *m, struct timeline *tl,
+		       struct amz_err *err)
 {
-	struct tracer_opts opts = {.no_usdt = m->n == 0};
+	struct tracer_opts opts = {.no_usdt = m->n == 0, .timeline = tl};
 
 	return tracer_open_opts(t, &opts, err);
 }
@@ -319,17 +442,20 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 	struct tracer_opts to = {.no_usdt = true};
 	struct tracer *t = NULL;
 	struct amz_err err = {0};
-	char why[sizeof(err.msg)];
+	char why[sizeof(err.msg) + 64];
 	bool fresh = false;
 	uint64_t start;
 
 	memset(c, 0, sizeof(*c));
+	if (o->trace_file)
+		c->timeline = timeline_new(o->trace_limit);
 	c->host_known = host_detect(&c->host, &ho, &err) == 0;
 	if (!c->host_known) {
 		amz_log(AMZ_LOG_WARN, "%s", err.msg);
 		return;
 	}
-	c->store_open = !o->no_save && profile_store_open(&c->store, o->store, &err) == 0;
+	/* The store is read even with --no-save: a saved host profile spares a calibration. */
+	c->store_open = profile_store_open(&c->store, o->store, &err) == 0;
 	if (!o->no_save && !c->store_open)
 		amz_log(AMZ_LOG_WARN, "nothing will be saved: %s", err.msg);
 
@@ -338,13 +464,15 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 		c->calibrated = true;
 		return;
 	}
+	snprintf(why, sizeof(why), "%s%s", c->store_open ? err.msg : "no profile store is open",
+		 c->store_open && o->no_save ? " (and --no-save keeps this one unsaved)" : "");
 	if (tracer_open_opts(&t, &to, &err) < 0)
 		t = NULL;
 	cli_pause_at("calibrating");
 	start = amz_now_ns();
 	c->calibrated =
-		calibrate_obtain(c->store_open ? &c->store : NULL, "host", &c->host, t,
-				 CALIB_DEFAULT, &c->cal, &fresh, why, sizeof(why), &err) == 0;
+		calibrate_obtain(c->store_open && !o->no_save ? &c->store : NULL, "host", &c->host,
+				 t, CALIB_DEFAULT, &c->cal, &fresh, NULL, 0, &err) == 0;
 	tracer_close(t);
 	if (fresh && c->calibrated)
 		fprintf(stderr, "amzprof: calibrated this host first (%.2f s), since %s\n",
@@ -355,6 +483,7 @@ static void prepare_context(const struct trace_opts *o, struct run_context *c)
 
 static void release_context(struct run_context *c)
 {
+	timeline_free(c->timeline);
 	if (c->store_open)
 		profile_store_close(&c->store);
 	if (c->host_known)
@@ -365,7 +494,7 @@ static void release_context(struct run_context *c)
  * while the workload ran. A signal that arrives after the workload's end stops amzprof before
  * the profile is in place: nothing is saved then. Returns whether the profile is in place. */
 static bool save_run(const struct trace_opts *o, struct run_context *c, struct amz_trace *trace,
-		     char *const *argv, bool complete)
+		     char *const *argv, const struct advice *a, bool complete)
 {
 	struct workload_run w = {.argv = (char **)argv,
 				 .attached_pid = o->pid,
@@ -378,7 +507,7 @@ static bool save_run(const struct trace_opts *o, struct run_context *c, struct a
 	bool saved;
 
 	cli_pause_at("saving");
-	if (!c->store_open || amz_stop_requested())
+	if (!c->store_open || o->no_save || amz_stop_requested())
 		return false;
 	if (o->name)
 		snprintf(name, sizeof(name), "%s", o->name);
@@ -388,6 +517,8 @@ static bool save_run(const struct trace_opts *o, struct run_context *c, struct a
 		host_fingerprint(&c->host, w.fingerprint, sizeof(w.fingerprint));
 
 	doc = workload_to_json(name, &w);
+	if (a)
+		json_object_object_add(doc, "recommendation", advice_to_json(a));
 	saved = profile_save(&c->store, name, doc, &err) == 0;
 	if (!saved && !amz_stop_requested())
 		amz_log(AMZ_LOG_WARN, "%s", err.msg);
@@ -421,6 +552,30 @@ static int interrupted_after_run(const struct amz_trace *t, bool saved)
 	return cli_interrupted(amz_stop_requested(), what);
 }
 
+/* The metrics after the run was saved, so that its recommendation is among them; without a
+ * store, the calibration made for this run stands alone. */
+static int write_metrics(const struct trace_opts *o, struct run_context *c)
+{
+	struct prom_sources src = {.host = &c->host};
+	struct amz_err err = {0};
+
+	if (!c->host_known) {
+		cli_error("no metrics written to %s: this host could not be detected",
+			  o->prometheus);
+		return -1;
+	}
+	if (c->store_open)
+		src.store = &c->store;
+	else if (c->calibrated)
+		src.fresh = &c->cal;
+	src.fresh_when = time(NULL);
+	if (report_prometheus_file(o->prometheus, &src, &err) < 0) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int trace_command(const struct trace_opts *o)
 {
 	struct tracer_throttle before;
@@ -430,9 +585,10 @@ static int trace_command(const struct trace_opts *o)
 	struct tracer *t = NULL;
 	struct marker_files markers;
 	struct run_context ctx;
+	struct advice advice;
 	struct launch l;
-	char binary[PATH_MAX];
-	bool throttle_known, saved;
+	char binary[PATH_MAX], why[512];
+	bool throttle_known, advised, saved;
 	int r;
 
 	/* From here a signal only asks amzprof to stop, at the next step. */
@@ -466,7 +622,7 @@ static int trace_command(const struct trace_opts *o)
 		release_context(&ctx);
 		return LAUNCH_EXIT_FAILED;
 	}
-	if (open_tracer(&t, &markers, &err) < 0)
+	if (open_tracer(&t, &markers, ctx.timeline, &err) < 0)
 		t = NULL;
 	if (stopped_while_loading(&l, t)) {
 		release_context(&ctx);
@@ -490,15 +646,21 @@ static int trace_command(const struct trace_opts *o)
 	trace.term_signal = WIFSIGNALED(l.status) ? WTERMSIG(l.status) : 0;
 	add_usage(&trace, &l);
 	add_throttle(&trace, 0, throttle_known, &before);
-	r = write_report(o, &trace);
-	saved = save_run(o, &ctx, &trace, o->command, l.last_signal == 0);
+	advised = advise_run(&ctx, &trace, &o->hints, &advice, why, sizeof(why)) == 0;
+	r = write_report(o, &ctx, &trace, advised ? &advice : NULL, advised ? NULL : why);
+	saved = save_run(o, &ctx, &trace, o->command, advised ? &advice : NULL, l.last_signal == 0);
+	if (advised)
+		advice_free(&advice);
+	if (o->prometheus && write_metrics(o, &ctx) < 0)
+		r = -1;
 	release_context(&ctx);
 	if (amz_stop_requested())
 		return interrupted_after_run(&trace, saved);
 	return r < 0 ? LAUNCH_EXIT_FAILED : trace.exit_status;
 }
 
-static int follow_running(const struct trace_opts *o, struct amz_trace *trace, struct amz_err *err)
+static int follow_running(const struct trace_opts *o, struct timeline *tl, struct amz_trace *trace,
+			  struct amz_err *err)
 {
 	struct tracer_sampler *s = NULL;
 	struct marker_files markers;
@@ -508,7 +670,7 @@ static int follow_running(const struct trace_opts *o, struct amz_trace *trace, s
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)o->pid);
 	find_markers(&markers, exe, o->pid);
-	if (open_tracer(&t, &markers, err) < 0) {
+	if (open_tracer(&t, &markers, tl, err) < 0) {
 		char why[sizeof(err->msg)];
 
 		snprintf(why, sizeof(why), "%s", err->msg);
@@ -563,8 +725,9 @@ static int trace_attached(const struct trace_opts *o)
 	struct amz_err err = {0};
 	struct amz_trace trace;
 	struct run_context ctx;
-	char name[64], *argv[] = {name, NULL};
-	bool throttle_known, saved;
+	struct advice advice;
+	char name[64], *argv[] = {name, NULL}, why[512];
+	bool throttle_known, advised, saved;
 	int r;
 
 	launch_catch_signals();
@@ -575,14 +738,19 @@ static int trace_attached(const struct trace_opts *o)
 		return cli_interrupted(amz_stop_requested(), "before following the process");
 	}
 	throttle_known = tracer_read_throttle(0, &before) == 0;
-	if (follow_running(o, &trace, &err) < 0) {
+	if (follow_running(o, ctx.timeline, &trace, &err) < 0) {
 		cli_error("%s", err.msg);
 		release_context(&ctx);
 		return CLI_EXIT_FAILED;
 	}
 	add_throttle(&trace, o->pid, throttle_known, &before);
-	r = write_report(o, &trace);
-	saved = save_run(o, &ctx, &trace, argv, true);
+	advised = advise_run(&ctx, &trace, &o->hints, &advice, why, sizeof(why)) == 0;
+	r = write_report(o, &ctx, &trace, advised ? &advice : NULL, advised ? NULL : why);
+	saved = save_run(o, &ctx, &trace, argv, advised ? &advice : NULL, true);
+	if (advised)
+		advice_free(&advice);
+	if (o->prometheus && write_metrics(o, &ctx) < 0)
+		r = -1;
 	release_context(&ctx);
 	if (amz_stop_requested())
 		return cli_interrupted(

@@ -186,7 +186,7 @@ static void child_report(int exec_fd, int stage, int code)
 		;
 }
 
-static int become(const struct launch_creds *c)
+int launch_become(const struct launch_creds *c)
 {
 	if (setgroups((size_t)c->ngroups, c->groups) < 0 || setgid(c->gid) < 0 ||
 	    setuid(c->uid) < 0)
@@ -203,7 +203,7 @@ static void child_wait_and_exec(int go_fd, int exec_fd, char *const argv[],
 
 	restore_default_signals();
 
-	if (creds && creds->drop && become(creds) < 0) {
+	if (creds && creds->drop && launch_become(creds) < 0) {
 		child_report(exec_fd, STAGE_CREDS, errno);
 		_exit(LAUNCH_EXIT_FAILED);
 	}

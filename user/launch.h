@@ -58,6 +58,9 @@ int launch_resolve_command(const char *cmd, char *path, size_t size);
  * and supplementary groups (those of SUDO_USER). Otherwise c->drop is false. */
 int launch_sudo_creds(struct launch_creds *c, bool keep_root, struct amz_err *err);
 
+/* Takes on c's groups, gid and uid, for good; 0, or -1 with errno set. */
+int launch_become(const struct launch_creds *c);
+
 /* Forks the child, which blocks before exec until launch_release; with creds (may be NULL)
  * it first becomes that user. */
 int launch_prepare(struct launch *l, char *const argv[], struct amz_err *err);

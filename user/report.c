@@ -317,10 +317,21 @@ static void print_cost(FILE *f, const struct amz_trace *t)
 		fputs("  tracer cost: unknown (the kernel's BPF run-time statistics are off)\n", f);
 }
 
-static void report_bpf_text(FILE *f, const struct amz_trace *t)
+static void print_advice(FILE *f, const struct report_run *r)
 {
+	if (r->advice)
+		report_advice_text(f, r->advice);
+	else if (r->no_advice)
+		fprintf(f, "No recommendation: %s\n", r->no_advice);
+}
+
+static void report_bpf_text(FILE *f, const struct report_run *r)
+{
+	const struct amz_trace *t = r->trace;
+
 	print_parallelism_headline(f, t);
 	print_overhead_headline(f, t);
+	print_advice(f, r);
 	fputc('\n', f);
 
 	print_usage_line(f, t);
@@ -376,19 +387,26 @@ static void print_gaps(FILE *f, const struct report_run *r)
 void report_run_text(FILE *f, const struct report_run *r)
 {
 	print_header(f, r);
-	if (strcmp(r->trace->source, "bpf") == 0)
+	if (strcmp(r->trace->source, "bpf") == 0) {
 		print_gaps(f, r);
-	if (strcmp(r->trace->source, "bpf") == 0)
-		report_bpf_text(f, r->trace);
-	else
+		report_bpf_text(f, r);
+	} else {
 		report_fallback_text(f, r->trace);
+	}
 }
 
 int report_run_json(FILE *f, const struct report_run *r)
 {
-	json_object *root = trace_to_json(r->trace);
+	json_object *root = json_object_new_object(), *trace = trace_to_json(r->trace);
 	size_t i;
 	int ok;
+
+	/* The version first, where a reader looks. */
+	json_object_object_add(root, "schema", json_object_new_int(REPORT_RUN_SCHEMA));
+	json_object_object_add(root, "kind", json_object_new_string("run"));
+	json_object_object_foreach(trace, key, value)
+		json_object_object_add(root, key, json_object_get(value));
+	json_object_put(trace);
 
 	if (r->argv) {
 		json_object *cmd = json_object_new_array();
@@ -399,6 +417,11 @@ int report_run_json(FILE *f, const struct report_run *r)
 	}
 	if (r->attached_pid)
 		json_object_object_add(root, "pid", json_object_new_int(r->attached_pid));
+	if (r->advice)
+		json_object_object_add(root, "recommendation", advice_to_json(r->advice));
+	else if (r->no_advice)
+		json_object_object_add(root, "no_recommendation",
+				       json_object_new_string(r->no_advice));
 
 	ok = fprintf(f, "%s\n",
 		     json_object_to_json_string_ext(

@@ -74,3 +74,18 @@ void report_calibration_text(FILE *f, const struct amz_calibration *c)
 	fputs("SMT\n", f);
 	print_figure(f, "two siblings / two cores", &c->smt, "ratio");
 }
+
+int report_calibration_json(FILE *f, const struct amz_calibration *c)
+{
+	json_object *doc = json_object_new_object(), *figures = calibrate_to_json(c);
+	int ok;
+
+	json_object_object_add(doc, "schema", json_object_new_int(REPORT_CALIBRATE_SCHEMA));
+	json_object_object_add(doc, "kind", json_object_new_string("calibration"));
+	json_object_object_foreach(figures, key, value)
+		json_object_object_add(doc, key, json_object_get(value));
+	json_object_put(figures);
+	ok = fprintf(f, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY)) >= 0;
+	json_object_put(doc);
+	return ok ? 0 : -1;
+}

@@ -1,6 +1,7 @@
 /* Writing the Prometheus text exposition format: one HELP and one TYPE line per metric family,
  * then its samples; label values escaped as the format requires. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report_prometheus.h"
@@ -150,13 +151,19 @@ static void export_workloads(FILE *f, const struct prom_workload *w, size_t n)
 	if (!n)
 		return;
 	for (k = 0; k < ARRAY_SIZE(fams); k++) {
-		header(f, &fams[k]);
+		bool headed = false;
+
 		for (i = 0; i < n; i++) {
 			double v = k == 0   ? w[i].jobs
 				   : k == 1 ? w[i].chunksize
 				   : k == 2 ? w[i].speedup
 					    : (double)w[i].when;
 
+			if (isnan(v))
+				continue;
+			if (!headed)
+				header(f, &fams[k]);
+			headed = true;
 			sample(f, fams[k].name, "workload", w[i].name, v);
 		}
 	}
@@ -169,4 +176,94 @@ int report_prometheus(FILE *f, const struct prom_export *e)
 		export_calibration(f, e->calibration, e->calibrated);
 	export_workloads(f, e->workloads, e->n_workloads);
 	return ferror(f) ? -1 : 0;
+}
+
+/* The recommendation section of a workload profile, when it has a valid one. */
+static int read_recommendation(json_object *doc, const char *name, struct prom_workload *w)
+{
+	json_object *rec = NULL, *v = NULL;
+	struct amz_err err = {0};
+
+	if (!json_object_object_get_ex(doc, "recommendation", &rec))
+		return -1;
+
+	/* A recommendation made without the item count has a chunk duration, not a size: the
+	 * chunk size is then left out, as the format says unknown. */
+	w->chunksize = NAN;
+	if (profile_get_number(rec, "jobs", 1, 1e6, &w->jobs, &err) < 0 ||
+	    (json_object_object_get_ex(rec, "chunksize", &v) && v &&
+	     profile_get_number(rec, "chunksize", 1, 1e15, &w->chunksize, &err) < 0) ||
+	    profile_get_number(rec, "speedup", 0, 1e6, &w->speedup, &err) < 0) {
+		amz_log(AMZ_LOG_WARN, "workload profile '%s' has no usable recommendation: %s",
+			name, err.msg);
+		return -1;
+	}
+	w->serial = json_object_object_get_ex(rec, "serial", &v) && json_object_get_boolean(v);
+	w->when = json_object_object_get_ex(doc, "created_unix", &v)
+			  ? (time_t)json_object_get_int64(v)
+			  : 0;
+	return 0;
+}
+
+static size_t collect_workloads(struct profile_store *s, struct prom_workload **out)
+{
+	struct profile_entry *list;
+	struct amz_err err = {0};
+	size_t n, i, k = 0;
+
+	*out = NULL;
+	if (profile_list(s, &list, &n, &err) < 0 || !n)
+		return 0;
+	*out = calloc(n, sizeof(**out));
+	for (i = 0; *out && i < n; i++) {
+		json_object *doc;
+
+		if (list[i].damaged || list[i].kind != PROFILE_WORKLOAD ||
+		    profile_load(s, list[i].name, PROFILE_WORKLOAD, &doc, &err) < 0)
+			continue;
+		(*out)[k].name = strdup(list[i].name);
+		if ((*out)[k].name && read_recommendation(doc, list[i].name, &(*out)[k]) == 0)
+			k++;
+		else
+			free((char *)(*out)[k].name);
+		json_object_put(doc);
+	}
+	free(list);
+	return k;
+}
+
+static int write_export(FILE *f, void *ctx)
+{
+	return report_prometheus(f, ctx);
+}
+
+int report_prometheus_file(const char *path, const struct prom_sources *src, struct amz_err *err)
+{
+	struct prom_export e = {.host = src->host};
+	struct prom_workload *w = NULL;
+	struct amz_calibration cal;
+	struct amz_err why = {0};
+	size_t i;
+	int r;
+
+	/* The calibration made now, or the saved one while it still fits this host. */
+	if (src->fresh) {
+		e.calibration = src->fresh;
+		e.calibrated = src->fresh_when;
+	} else if (src->store &&
+		   calibrate_load(src->store, src->host_profile ? src->host_profile : "host",
+				  src->host, &cal, &e.calibrated, &why) == 0) {
+		e.calibration = &cal;
+	} else if (src->store) {
+		amz_log(AMZ_LOG_INFO, "no calibration exported: %s", why.msg);
+	}
+	if (src->store)
+		e.n_workloads = collect_workloads(src->store, &w);
+	e.workloads = w;
+
+	r = amz_write_atomic(path, write_export, &e, err);
+	for (i = 0; i < e.n_workloads; i++)
+		free((char *)w[i].name);
+	free(w);
+	return r;
 }

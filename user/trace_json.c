@@ -123,6 +123,7 @@ static const struct hist_field hist_fields[] = {
 	HIST(NULL, "bursts_ns", burst_ns),
 	HIST("chunks", "duration_ns", chunk_ns),
 	HIST("chunks", "gap_ns", chunk_gap_ns),
+	HIST("chunks", "cpu_ns", chunk_cpu_ns),
 	HIST("chunks", "items_per_chunk", chunk_items_h),
 };
 
@@ -213,6 +214,9 @@ static void kernel_to_json(json_object *root, const struct amz_trace *t)
 		json_object_array_add(levels, json_object_new_int64((int64_t)t->k.conc_ns[i]));
 	add_double(section(root, "parallelism"), "mean", trace_parallelism_mean(t));
 	json_object_object_add(section(root, "parallelism"), "time_at_level_ns", levels);
+	if (t->series_n)
+		json_object_object_add(section(root, "parallelism"), "over_time",
+				       trace_series_to_json(t));
 	if (chunks_seen(t))
 		add_u64(section(root, "chunks"), "binaries", t->usdt_binaries);
 }
@@ -453,6 +457,9 @@ static int kernel_from_json(json_object *root, struct amz_trace *t, struct amz_e
 	for (i = 0; i < n && i < AMZ_CONC_SLOTS; i++)
 		t->k.conc_ns[i] = (unsigned long long)json_object_get_int64(
 			json_object_array_get_idx(levels, i));
+
+	if (trace_series_from_json(find(root, "parallelism", "over_time"), t, err) < 0)
+		return -1;
 
 	top = find(root, "task_records", "top_by_cpu");
 	n = top && json_object_is_type(top, json_type_array) ? json_object_array_length(top) : 0;

@@ -16,9 +16,13 @@
 
 #include "amz.h"
 #include "amz.skel.h"
+#include "timeline.h"
 #include "tracer.h"
 
 #define MAX_USDT_LINKS 8
+
+/* The timeline's ring buffer: room for about 150,000 records between two reads. */
+#define TIMELINE_RINGBUF_BYTES (8u << 20)
 
 struct tracer {
 	struct amz_bpf *skel;
@@ -38,6 +42,10 @@ struct tracer {
 	unsigned long long tasks_seen;
 	unsigned int ntop;
 	struct amz_task_stats top[AMZ_TRACE_TOP_TASKS];
+	struct timeline *timeline; /* the caller's; NULL without one */
+
+	/* Tasks on a CPU when the concurrency series started. */
+	long long series_level0;
 
 	/* Run-time statistics at the last reset, subtracted at read. */
 	unsigned long long base_run_ns, base_run_cnt;
@@ -89,6 +97,17 @@ static void choose_programs(struct amz_bpf *skel, bool btf, bool usdt)
 	}
 }
 
+/* The timeline's programs and ring buffer exist only when the caller wants a timeline. */
+static int set_timeline(struct amz_bpf *skel, const struct timeline *tl)
+{
+	if (!tl)
+		return 0;
+	skel->rodata->timeline = true;
+	skel->rodata->timeline_cap = tl->cap;
+	skel->rodata->timeline_wake_bytes = TIMELINE_RINGBUF_BYTES / 2;
+	return bpf_map__set_max_entries(skel->maps.timeline_rb, TIMELINE_RINGBUF_BYTES);
+}
+
 static int load_and_attach(struct tracer *t, const struct attempt *a, bool usdt)
 {
 	int r;
@@ -101,6 +120,12 @@ static int load_and_attach(struct tracer *t, const struct attempt *a, bool usdt)
 	t->skel->rodata->state_from_arg = a->state_from_arg;
 	t->skel->rodata->conc_base_ns = amz_now_ns();
 	t->skel->rodata->ringbuf_wake_bytes = bpf_map__max_entries(t->skel->maps.events) / 2;
+	r = set_timeline(t->skel, t->timeline);
+	if (r) {
+		amz_bpf__destroy(t->skel);
+		t->skel = NULL;
+		return r;
+	}
 
 	r = amz_bpf__load(t->skel);
 	if (!r)
@@ -188,6 +213,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int handle_timeline(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+
+	timeline_add(t->timeline, data, size);
+	return 0;
+}
+
 /* The programs wake the reader only when the buffer is half full, so it also reads on a
  * timer; it stops as soon as wake_fd is written. */
 static void *reader_main(void *arg)
@@ -225,6 +258,10 @@ static int start_reader(struct tracer *t, struct amz_err *err)
 	if (!t->rb)
 		return amz_fail(err, errno, "cannot read the tracer's ring buffer: %s",
 				amz_reason(errno));
+	if (t->timeline &&
+	    ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.timeline_rb), handle_timeline, t) < 0)
+		return amz_fail(err, errno, "cannot read the timeline's ring buffer: %s",
+				amz_reason(errno));
 	t->wake_fd = eventfd(0, EFD_CLOEXEC);
 	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->wake_fd < 0 || t->epoll_fd < 0 || watch_fd(t->epoll_fd, t->wake_fd) < 0 ||
@@ -260,6 +297,7 @@ int tracer_open_opts(struct tracer **out, const struct tracer_opts *opts, struct
 	if (!t)
 		return amz_fail(err, ENOMEM, "cannot allocate the tracer: out of memory");
 	t->stats_fd = t->wake_fd = t->epoll_fd = -1;
+	t->timeline = o->timeline;
 	pthread_mutex_init(&t->lock, NULL);
 
 	/* Load and attach, then start reading task records and measuring our own cost. */
@@ -479,6 +517,29 @@ static unsigned long long conc_now(const struct tracer *t)
 	return now > base ? now - base : 0;
 }
 
+/* Changes racing this reset may land in the series' first buckets either side of it; they are
+ * a few scheduler events in a run of many. */
+static void reset_series(struct tracer *t)
+{
+	struct amz_bpf__bss *bss = t->skel->bss;
+
+	memset(bss->series_delta, 0, sizeof(bss->series_delta));
+	memset(bss->series_area, 0, sizeof(bss->series_area));
+	__atomic_store_n(&bss->series_origin, conc_now(t), __ATOMIC_SEQ_CST);
+}
+
+static void reset_timeline(struct tracer *t)
+{
+	struct amz_bpf__bss *bss = t->skel->bss;
+
+	if (!t->timeline)
+		return;
+	timeline_clear(t->timeline, amz_now_ns());
+	__atomic_store_n(&bss->tl_capped, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->tl_lost, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->tl_sent, 0, __ATOMIC_SEQ_CST);
+}
+
 void tracer_reset(struct tracer *t)
 {
 	int ncpus = libbpf_num_possible_cpus();
@@ -495,18 +556,21 @@ void tracer_reset(struct tracer *t)
 		free(zeros);
 	}
 
-	/* The concurrency clock restarts now; the tasks on a CPU stay counted. */
+	/* The concurrency clock and its series restart now; the tasks on a CPU stay counted. */
+	reset_series(t);
 	old = __atomic_load_n(word, __ATOMIC_RELAXED);
 	do {
 		next = (conc_now(t) << AMZ_CONC_COUNT_BITS) | (old & AMZ_CONC_COUNT_MASK);
 	} while (!__atomic_compare_exchange_n(word, &old, next, false, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
+	t->series_level0 = (long long)(next & AMZ_CONC_COUNT_MASK);
 
-	/* Task records and our own cost. */
+	/* Task records, the timeline and our own cost. */
 	pthread_mutex_lock(&t->lock);
 	ring_buffer__consume(t->rb);
 	t->tasks_seen = 0;
 	t->ntop = 0;
+	reset_timeline(t);
 	pthread_mutex_unlock(&t->lock);
 	run_stats(t, &t->base_run_ns, &t->base_run_cnt);
 }
@@ -539,6 +603,7 @@ static void stats_merge(struct amz_stats *dst, const struct amz_stats *src)
 	hist_merge(&dst->burst_ns, &src->burst_ns);
 	hist_merge(&dst->chunk_ns, &src->chunk_ns);
 	hist_merge(&dst->chunk_gap_ns, &src->chunk_gap_ns);
+	hist_merge(&dst->chunk_cpu_ns, &src->chunk_cpu_ns);
 	hist_merge(&dst->chunk_items_h, &src->chunk_items_h);
 	for (i = 0; i < AMZ_CONC_SLOTS; i++)
 		dst->conc_ns[i] += src->conc_ns[i];
@@ -575,6 +640,35 @@ static void close_conc_interval(struct tracer *t, struct amz_stats *k)
 		k->conc_ns[count < AMZ_CONC_SLOTS - 1 ? count : AMZ_CONC_SLOTS - 1] += now - since;
 }
 
+/* The series at the finest resolution that spans the traced time. */
+static void read_series(struct tracer *t, struct amz_trace *trace)
+{
+	struct amz_bpf__bss *bss = t->skel->bss;
+	unsigned long long now = conc_now(t);
+	unsigned long long origin = __atomic_load_n(&bss->series_origin, __ATOMIC_SEQ_CST);
+	int level = trace_series_level(now - origin);
+
+	if (level < 0 || now <= origin)
+		return;
+	trace_series_from_buckets(trace, (const long long *)bss->series_delta[level],
+				  (const long long *)bss->series_area[level],
+				  AMZ_SERIES_SHIFT0 + (unsigned int)level * AMZ_SERIES_STEP,
+				  t->series_level0, now - origin);
+}
+
+/* The kernel's counts of records refused past the cap or lost, and the end of the timeline. */
+static void finish_timeline(struct tracer *t)
+{
+	struct amz_bpf__bss *bss = t->skel->bss;
+	struct timeline *tl = t->timeline;
+
+	if (!tl)
+		return;
+	tl->end_ns = amz_now_ns();
+	tl->capped += __atomic_load_n(&bss->tl_capped, __ATOMIC_SEQ_CST);
+	tl->lost += __atomic_load_n(&bss->tl_lost, __ATOMIC_SEQ_CST);
+}
+
 /* Tasks still alive have no exit record yet: their entries in the task map stand in. */
 static void add_live_tasks(struct tracer *t, struct amz_trace *trace)
 {
@@ -589,6 +683,8 @@ static void add_live_tasks(struct tracer *t, struct amz_trace *trace)
 			continue;
 		trace->tasks_seen++;
 		keep_top(trace->top, &trace->ntop, &s.s);
+		if (t->timeline)
+			timeline_name_task(t->timeline, s.s.pid, s.s.tgid, s.s.comm);
 	}
 }
 
@@ -658,13 +754,15 @@ void tracer_read(struct tracer *t, struct amz_trace *trace)
 	trace->tasks_seen = t->tasks_seen;
 	trace->ntop = t->ntop;
 	memcpy(trace->top, t->top, sizeof(trace->top));
-	pthread_mutex_unlock(&t->lock);
+	finish_timeline(t);
 	add_live_tasks(t, trace);
+	pthread_mutex_unlock(&t->lock);
 	qsort(trace->top, trace->ntop, sizeof(trace->top[0]), by_cpu_desc);
 	add_left_running(t, trace);
 
 	read_stats(t, &trace->k);
 	close_conc_interval(t, &trace->k);
+	read_series(t, trace);
 	trace->usdt_binaries = t->nusdt / 2;
 
 	run_stats(t, &ns, &cnt);

@@ -13,12 +13,16 @@
 #include "util.h"
 
 struct tracer;
+struct timeline;
 
 /* Per-task records kept in a trace: the tasks with the most CPU time. */
 #define AMZ_TRACE_TOP_TASKS 32
 
 /* Processes of the followed tree still alive at the read whose pids a trace keeps. */
 #define AMZ_TRACE_LEFT_PIDS 16
+
+/* Points of the concurrency-over-time series kept in a trace. */
+#define AMZ_TRACE_SERIES_POINTS 512
 
 /* One traced run, or one probe between two tracer_reset calls. Plain data: it can be copied,
  * compared, and written and read back exactly with trace_to_json and trace_from_json.
@@ -64,6 +68,15 @@ struct amz_trace {
 	unsigned int left_running;
 	unsigned int left_pids[AMZ_TRACE_LEFT_PIDS];
 
+	/* The workload's tasks on a CPU over the traced time: point i holds the CPU time they had
+	 * in [i * series_bucket_ns, (i + 1) * series_bucket_ns) from the start, the last point
+	 * ending at series_span_ns; that time over the point's length is its mean concurrency.
+	 * series_n is 0 in the fallback and past the coarsest span the kernel keeps (73 min). */
+	unsigned int series_n;
+	unsigned long long series_bucket_ns;
+	unsigned long long series_span_ns;
+	unsigned long long series_task_ns[AMZ_TRACE_SERIES_POINTS];
+
 	/* the fallback's sampled task counts (sampled_every_ms > 0 when used) */
 	unsigned int sampled_every_ms;
 	unsigned long long sampled_processes;
@@ -75,6 +88,9 @@ struct tracer_opts {
 	bool state_from_task; /* read sched_switch's prev_state from the task, as before 5.18 */
 	bool no_run_stats;    /* leave the kernel's BPF run-time statistics off */
 	bool no_usdt;	      /* load no chunk-marker programs: no binary has markers */
+	/* Record every scheduling event of the followed tasks into it (amzprof --trace), up to
+	 * its cap; NULL leaves the timeline programs out, at no cost. */
+	struct timeline *timeline;
 };
 
 /* Opens, loads and attaches the BPF programs: tp_btf where the kernel takes them, raw_tp
@@ -123,6 +139,25 @@ double trace_hist_mean(const struct amz_hist *h);
 
 /* Mean number of workload tasks on a CPU at once, over the traced time; NaN if none. */
 double trace_parallelism_mean(const struct amz_trace *t);
+
+/* The kernel's concurrency buckets of one resolution (AMZ_SERIES_BUCKETS each of delta and
+ * area, bucket width 2^shift ns; see AMZ_SERIES_LEVELS), turned into the trace's series over
+ * span_ns, starting at level0 tasks on a CPU: each bucket's exact task-time integral, merged
+ * into at most AMZ_TRACE_SERIES_POINTS points. */
+void trace_series_from_buckets(struct amz_trace *t, const long long *delta, const long long *area,
+			       unsigned int shift, long long level0, unsigned long long span_ns);
+
+/* The finest resolution of the kernel's series whose buckets span span_ns; -1 if none. */
+int trace_series_level(unsigned long long span_ns);
+
+/* The series as the "over_time" object of the trace's parallelism section, and back; a series
+ * whose points do not tile its span is refused with a sentence. */
+json_object *trace_series_to_json(const struct amz_trace *t);
+int trace_series_from_json(json_object *o, struct amz_trace *t, struct amz_err *err);
+
+/* Length and mean concurrency of point i of the series. */
+unsigned long long trace_series_len(const struct amz_trace *t, unsigned int i);
+double trace_series_mean(const struct amz_trace *t, unsigned int i);
 
 /* The whole trace as one JSON object (the document of `amzprof --json`), and back. Histograms
  * keep their slots, so that a reloaded trace equals the original. trace_from_json fails with

@@ -21,6 +21,7 @@ static const struct parser parsers[] = {
 	{"calibrate", cmd_calibrate_parse}, {"list", cmd_profile_parse},
 	{"show", cmd_profile_parse},	    {"rm", cmd_profile_parse},
 	{"diff", cmd_profile_parse},	    {"export", cmd_export_parse},
+	{"recommend", cmd_recommend_parse}, {"run", cmd_run_parse},
 };
 
 /* The input's NUL-separated parts, each copied into its own buffer; returns how many. */

@@ -60,6 +60,10 @@ static void test_json_output_is_saved_as_the_host_profile(void **state)
 	saved = json_tokener_parse(s.out);
 	assert_non_null(saved);
 	assert_true(json_object_object_get_ex(saved, "calibration", &cal));
+	/* The printed document is the saved figures under its own schema number and kind. */
+	assert_int_equal(test_json_int(printed, "schema"), 1);
+	json_object_object_del(printed, "schema");
+	json_object_object_del(printed, "kind");
 	assert_true(json_object_equal(printed, cal));
 
 	snprintf(path, sizeof(path), "%s/host.json.gz", store);

@@ -1,5 +1,6 @@
-/* `make install` into a staging directory: pkg-config then finds amorsize, and a program that
- * calls amz_map builds with its flags and runs against the installed library. */
+/* `make install` into a staging directory: pkg-config then finds amorsize, a program that calls
+ * amz_map builds with its flags and runs against the installed library, and the manual pages
+ * and the bash completion are in place. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,17 @@ static void test_installed_library_builds_a_program_through_pkg_config(void **st
 		 PROGRAM_FLAGS, dest, dest, dest, dest);
 	assert_shell_ok(&r, cmd);
 	assert_string_equal(r.out, "198 100\n");
+	test_run_free(&r);
+
+	/* The manual pages and the completion come along. */
+	snprintf(cmd, sizeof(cmd),
+		 "man --warnings -l '%s/usr/share/man/man1/amzprof.1' >/dev/null && "
+		 "man --warnings -l '%s/usr/share/man/man3/amz_map.3' | grep -q amz_pool_new && "
+		 "bash -c \". '%s/usr/share/bash-completion/completions/amzprof' && "
+		 "complete -p amzprof\"",
+		 dest, dest, dest);
+	assert_shell_ok(&r, cmd);
+	assert_string_equal(r.err, "");
 	test_run_free(&r);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dest);

@@ -131,9 +131,20 @@ static json_object *json_at(json_object *root, const char *dotted_path)
 	return o;
 }
 
+/* Whether the key exists, even with the value null (an empty histogram's percentiles). */
 int test_json_has(json_object *root, const char *dotted_path)
 {
-	return json_at(root, dotted_path) != NULL;
+	char key[256], *dot = NULL, *last;
+	json_object *parent = root;
+
+	snprintf(key, sizeof(key), "%s", dotted_path);
+	dot = strrchr(key, '.');
+	last = dot ? dot + 1 : key;
+	if (dot) {
+		*dot = '\0';
+		parent = json_at(root, key);
+	}
+	return parent && json_object_object_get_ex(parent, last, NULL);
 }
 
 long long test_json_int(json_object *root, const char *dotted_path)

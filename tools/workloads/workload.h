@@ -2,8 +2,8 @@
  * check against a serial loop, and its last line, the same in every workload:
  *   workload=NAME items=N jobs=n chunksize=k kind=K schedule=S checksum=C seconds=S items_per_s=R
  * where the checksum (FNV-1a of the results) is the same for every kind, schedule and size of
- * map over the same items. Defaults for --jobs and --chunksize come from AMZ_JOBS and
- * AMZ_CHUNKSIZE. */
+ * map over the same items. Defaults for --jobs, --chunksize and --schedule come from AMZ_JOBS,
+ * AMZ_CHUNKSIZE and AMZ_SCHEDULE, as `amzprof run` sets them. */
 #ifndef AMZ_WORKLOAD_H
 #define AMZ_WORKLOAD_H
 
@@ -109,6 +109,16 @@ static void workload_set_param(const struct workload *w, const struct workload_p
 	*p->value = v;
 }
 
+static void workload_schedule(const struct workload *w, struct workload_args *a, const char *s)
+{
+	if (strcmp(s, "fixed") == 0)
+		a->map.schedule = AMZ_SCHEDULE_FIXED;
+	else if (strcmp(s, "factoring") == 0)
+		a->map.schedule = AMZ_SCHEDULE_FACTORING;
+	else
+		workload_fail_usage(w, "unknown schedule '%s', not fixed or factoring", s);
+}
+
 static void workload_defaults(const struct workload *w, struct workload_args *a)
 {
 	const char *jobs = getenv("AMZ_JOBS"), *chunk = getenv("AMZ_CHUNKSIZE");
@@ -121,6 +131,8 @@ static void workload_defaults(const struct workload *w, struct workload_args *a)
 	a->map.chunksize = chunk ? workload_count(w, "AMZ_CHUNKSIZE", chunk, 1) : 1;
 	a->map.kind = AMZ_PROCESSES;
 	a->map.schedule = AMZ_SCHEDULE_FIXED;
+	if (getenv("AMZ_SCHEDULE"))
+		workload_schedule(w, a, getenv("AMZ_SCHEDULE"));
 }
 
 /* The common options, then the workload's own, numbered from 1000. */
@@ -144,16 +156,6 @@ static void workload_options(const struct workload *w, struct option *opts)
 		opts[n++] =
 			(struct option){w->params[i].name, required_argument, NULL, 1000 + (int)i};
 	opts[n] = (struct option){NULL, 0, NULL, 0};
-}
-
-static void workload_schedule(const struct workload *w, struct workload_args *a, const char *s)
-{
-	if (strcmp(s, "fixed") == 0)
-		a->map.schedule = AMZ_SCHEDULE_FIXED;
-	else if (strcmp(s, "factoring") == 0)
-		a->map.schedule = AMZ_SCHEDULE_FACTORING;
-	else
-		workload_fail_usage(w, "unknown schedule '%s', not fixed or factoring", s);
 }
 
 static void workload_option(const struct workload *w, struct workload_args *a, int c,

@@ -1,0 +1,323 @@
+/* Advice: how a traced run's figures become the model's inputs, per shape of workload, with a
+ * source for each; the host's limits reaching the model; refusals when nothing can be said. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "advice.h"
+
+static void detect_fixture(struct amz_host *h, const char *name)
+{
+	struct host_opts o = {.no_env = true};
+	struct amz_err err = {0};
+	char root[512];
+
+	snprintf(root, sizeof(root), "%s/tests/fixtures/sysroot/%s", AMZ_SOURCE_DIR, name);
+	o.sysroot = root;
+	if (host_detect(h, &o, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+/* A calibration with the figures the model uses, as a saved profile would hold them. */
+static void calibration(struct amz_calibration *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fork = (struct calib_figure){.measured = true, .median = 150e3, .n = 20};
+	c->fork_sizes[0].fig = c->fork;
+	c->n_fork_sizes = 1;
+	c->thread = (struct calib_figure){.measured = true, .median = 15e3, .n = 20};
+	c->pipe_cross = (struct calib_figure){.measured = true, .median = 15e3, .n = 20};
+	c->ipc_pipe = (struct calib_figure){.measured = true, .median = 1, .n = 20};
+}
+
+/* Puts count values of v into the histogram, as the kernel would. */
+static void hist_put(struct amz_hist *h, double v, unsigned long long count)
+{
+	int slot = v < 2 ? 0 : (int)floor(log2(v));
+
+	h->slot[slot] += count;
+	h->count += count;
+	h->sum += (unsigned long long)(v * (double)count);
+	if (v > h->max)
+		h->max = (unsigned long long)v;
+}
+
+static struct amz_trace *bpf_trace(void)
+{
+	struct amz_trace *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	snprintf(t->source, sizeof(t->source), "bpf");
+	t->wall_ns = 300000000;
+	return t;
+}
+
+static void advise(struct advice *a, const char *fixture, struct amz_trace *t,
+		   const struct workload_hints *h, bool expect_ok)
+{
+	struct amz_calibration c;
+	struct amz_host host;
+	struct amz_err err = {0};
+	int r;
+
+	calibration(&c);
+	detect_fixture(&host, fixture);
+	advice_from_host(a, &host, &c, t->k.c.processes > 0, 10 << 20);
+	r = advice_from_trace(a, t, h, &err);
+	if (!r)
+		r = advice_optimize(a, &err);
+	host_free(&host);
+	if (expect_ok && r < 0)
+		fail_msg("%s", err.msg);
+	if (!expect_ok)
+		assert_int_equal(r, -1);
+}
+
+static void test_markers_give_items_and_cpu_time_per_item(void **state)
+{
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.threads = 2;
+	t->k.c.chunks = 100;
+	t->k.c.chunk_items = 400;
+	t->k.c.runq_ns = 400000000;
+	hist_put(&t->k.chunk_cpu_ns, 4e6, 100);
+	hist_put(&t->k.chunk_ns, 8e6, 100);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_int_equal(a.shape, SHAPE_MARKERS);
+	assert_true(a.absolute);
+	assert_true(a.work.items == 400);
+	assert_true(a.current_k == 4);
+	/* CPU time, not the doubled wall time of chunks that waited for a CPU. */
+	assert_true(fabs(a.work.item_ns - 1e6) < 1);
+	assert_non_null(strstr(a.in[IN_ITEM_NS].source, "CPU time"));
+	assert_true(a.result.best.n >= 1);
+	advice_free(&a);
+	free(t);
+}
+
+/* Chunks that sleep 90% of their time: each worker needs a tenth of a CPU. */
+static void test_sleeping_chunks_count_cpus_in_the_part_they_use(void **state)
+{
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+	int cpus;
+
+	(void)state;
+	t->k.c.threads = 2;
+	t->k.c.chunks = 100;
+	t->k.c.chunk_items = 100;
+	hist_put(&t->k.chunk_cpu_ns, 0.1e6, 100);
+	hist_put(&t->k.chunk_ns, 1e6, 100);
+	advise(&a, "v2-host", t, &h, true);
+	cpus = (int)a.in[IN_CPUS].value;
+	assert_true(fabs(a.work.item_ns - 1e6) < 1);
+	assert_int_equal(a.host.logical_cpus, cpus);
+	assert_non_null(strstr(a.in[IN_CPUS].source, "on a CPU 10%"));
+	assert_true(a.result.best.n > 4);
+	advice_free(&a);
+	free(t);
+}
+
+static void test_process_per_chunk_charges_spawn_and_exec_per_chunk(void **state)
+{
+	struct workload_hints h = {.items = 500, .chunksize = 10, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.processes = 50;
+	t->k.c.execs = 50;
+	t->k.c.cpu_ns = 50 * 20000000ull;
+	hist_put(&t->k.spawn_ns, 200e3, 50);
+	hist_put(&t->k.exec_ns, 500e3, 50);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_int_equal(a.shape, SHAPE_PROCESS_PER_CHUNK);
+	assert_true(a.host.spawn_ns == 0);
+	assert_true(fabs(a.host.dispatch_ns - 700e3) < 1);
+	assert_true(fabs(a.work.item_ns - 2e6) < 1);
+	assert_true(a.predicted_current > 0);
+	advice_free(&a);
+	free(t);
+}
+
+static void test_workers_without_items_answer_in_chunk_duration(void **state)
+{
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+	json_object *j;
+
+	(void)state;
+	t->k.c.threads = 2;
+	t->k.c.cpu_ns = 600000000;
+	hist_put(&t->k.burst_ns, 100e3, 6000);
+	hist_put(&t->k.burst_ns, 3e3, 100);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_int_equal(a.shape, SHAPE_WORKERS);
+	assert_false(a.absolute);
+	assert_true(a.current_chunk_ns > 64e3 && a.current_chunk_ns < 200e3);
+	assert_true(a.scale_k > 0);
+	j = advice_to_json(&a);
+	assert_null(json_object_object_get(j, "chunksize"));
+	assert_true(test_json_double(j, "target_chunk_ns") > 0);
+	json_object_put(j);
+	advice_free(&a);
+	free(t);
+}
+
+/* Chunks that vary widely make factoring worth weighing, but a program such as xargs or
+ * Pool.map can only cut chunks of one size: the advice must be one it can apply. */
+static void test_black_box_pools_are_advised_fixed_chunks(void **state)
+{
+	struct workload_hints h = {.items = 20000, .chunksize = 1, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.processes = 2;
+	t->k.c.cpu_ns = 2000000000;
+	hist_put(&t->k.burst_ns, 20e3, 15000);
+	hist_put(&t->k.burst_ns, 2e6, 500);
+	advise(&a, "v2-host", t, &h, true);
+	assert_int_equal(a.shape, SHAPE_WORKERS);
+	assert_true(a.work.item_cv > 0.5);
+	assert_true(a.host.fixed_only);
+	assert_int_equal(a.result.best.schedule, MODEL_FIXED);
+	advice_free(&a);
+	free(t);
+}
+
+static void test_serial_run_without_items_is_refused(void **state)
+{
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct amz_calibration c;
+	struct amz_host host;
+	struct amz_err err = {0};
+	struct advice a;
+
+	(void)state;
+	t->k.c.cpu_ns = 1000000;
+	calibration(&c);
+	detect_fixture(&host, "v2-host");
+	advice_from_host(&a, &host, &c, false, 0);
+	assert_int_equal(advice_from_trace(&a, t, &h, &err), -1);
+	assert_non_null(strstr(err.msg, "--items"));
+	host_free(&host);
+	free(t);
+}
+
+static void test_serial_run_with_items_is_advised(void **state)
+{
+	struct workload_hints h = {.items = 1000};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.cpu_ns = 1000000000;
+	advise(&a, "v2-host", t, &h, true);
+	assert_int_equal(a.shape, SHAPE_SERIAL);
+	assert_true(fabs(a.work.item_ns - 1e6) < 1);
+	assert_true(a.result.best.n > 1);
+	advice_free(&a);
+	free(t);
+}
+
+static void test_trace_without_bpf_is_refused(void **state)
+{
+	struct workload_hints h = {.items = 10};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	snprintf(t->source, sizeof(t->source), "userspace");
+	advise(&a, "v2-host", t, &h, false);
+	free(t);
+}
+
+static void test_quota_and_its_period_reach_the_model(void **state)
+{
+	struct amz_calibration c;
+	struct amz_host host;
+	struct advice a;
+
+	(void)state;
+	calibration(&c);
+	detect_fixture(&host, "docker-v1-quota-1.5");
+	advice_from_host(&a, &host, &c, true, 0);
+	assert_true(a.host.quota_cpus == 1.5);
+	assert_true(a.host.quota_period_ns == 100e6);
+	assert_non_null(strstr(a.in[IN_QUOTA].source, "cpu.cfs_quota_us"));
+	host_free(&host);
+}
+
+static void test_unmeasured_smt_is_taken_as_no_gain_and_said(void **state)
+{
+	struct amz_host host;
+	struct advice a;
+
+	(void)state;
+	detect_fixture(&host, "smt-offline-cpus");
+	advice_from_host(&a, &host, NULL, true, 0);
+	assert_true(a.host.logical_cpus > a.host.physical_cores);
+	assert_true(a.host.smt_scaling == 0.5);
+	assert_non_null(strstr(a.in[IN_SMT].source, "not measured"));
+	assert_non_null(strstr(a.in[IN_SPAWN].source, "no calibration"));
+	host_free(&host);
+}
+
+static void test_json_has_the_documented_keys(void **state)
+{
+	static const char *const keys[] = {"schema", "jobs",   "chunksize", "speedup", "serial",
+					   "reason", "inputs", "curve",	    "current"};
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+	json_object *j;
+	size_t i;
+
+	(void)state;
+	t->k.c.threads = 2;
+	t->k.c.chunks = 10;
+	t->k.c.chunk_items = 1000;
+	hist_put(&t->k.chunk_cpu_ns, 1e6, 10);
+	advise(&a, "v2-host", t, &h, true);
+	j = advice_to_json(&a);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_object_object_get_ex(j, keys[i], NULL))
+			fail_msg("no %s", keys[i]);
+	assert_true(test_json_double(j, "chunksize") >= 1);
+	assert_true(test_json_double(j, "chunksize") <= 1000);
+	json_object_put(j);
+	advice_free(&a);
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_markers_give_items_and_cpu_time_per_item),
+		cmocka_unit_test(test_sleeping_chunks_count_cpus_in_the_part_they_use),
+		cmocka_unit_test(test_process_per_chunk_charges_spawn_and_exec_per_chunk),
+		cmocka_unit_test(test_workers_without_items_answer_in_chunk_duration),
+		cmocka_unit_test(test_black_box_pools_are_advised_fixed_chunks),
+		cmocka_unit_test(test_serial_run_without_items_is_refused),
+		cmocka_unit_test(test_serial_run_with_items_is_advised),
+		cmocka_unit_test(test_trace_without_bpf_is_refused),
+		cmocka_unit_test(test_quota_and_its_period_reach_the_model),
+		cmocka_unit_test(test_unmeasured_smt_is_taken_as_no_gain_and_said),
+		cmocka_unit_test(test_json_has_the_documented_keys),
+	};
+
+	return cmocka_run_group_tests_name("advice", tests, NULL, NULL);
+}
