@@ -227,11 +227,6 @@ static void *reader_main(void *arg)
 {
 	struct tracer *t = arg;
 	struct epoll_event ev;
-	sigset_t all;
-
-	/* Signals are for the thread that waits for the workload and forwards them. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 
 	for (;;) {
 		int n = epoll_wait(t->epoll_fd, &ev, 1, 100);
@@ -243,6 +238,21 @@ static void *reader_main(void *arg)
 		pthread_mutex_unlock(&t->lock);
 	}
 	return NULL;
+}
+
+/* Signals are for the thread that waits for the workload and forwards them. The reader is born
+ * with every signal blocked: blocking them once it runs would leave a moment in which a signal
+ * meant to stop amzprof is handled in the reader, out of step with the thread that checks. */
+static int start_thread_without_signals(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int r;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(thread, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 static int watch_fd(int epoll_fd, int fd)
@@ -268,7 +278,7 @@ static int start_reader(struct tracer *t, struct amz_err *err)
 	    watch_fd(t->epoll_fd, ring_buffer__epoll_fd(t->rb)) < 0)
 		return amz_fail(err, errno, "cannot poll the tracer's ring buffer: %s",
 				amz_reason(errno));
-	if (pthread_create(&t->reader, NULL, reader_main, t) != 0)
+	if (start_thread_without_signals(&t->reader, reader_main, t) != 0)
 		return amz_fail(err, EAGAIN, "cannot start the tracer's reader thread");
 	t->reader_started = true;
 	return 0;
