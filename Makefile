@@ -188,7 +188,7 @@ $(BUILD)/tests/fuzz/test_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wil
 build/fuzz/obj/%.o: user/%.c | $(SKEL)
 	$(call say,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -fsanitize=fuzzer-no-link,address,undefined \
+	$(Q)$(CLANG) $(ALL_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
 		-fno-omit-frame-pointer -c $< -o $@
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
@@ -223,4 +223,5 @@ format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c tests/*/*.h \
 		tools/workloads/*.c tools/workloads/*.h tools/bench/*.c)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TESTLIB_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d) \
+	$(FUZZ_OBJS:.o=.d)

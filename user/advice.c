@@ -572,10 +572,11 @@ static json_object *inputs_json(const struct advice *a)
 	int i;
 
 	for (i = 0; i < IN_COUNT; i++) {
-		json_object *in = json_object_new_object();
+		json_object *in;
 
 		if (!a->in[i].name)
 			continue;
+		in = json_object_new_object();
 		json_object_object_add(in, "value", json_object_new_double(a->in[i].value));
 		json_object_object_add(in, "source", json_object_new_string(a->in[i].source));
 		json_object_object_add(o, a->in[i].name, in);
