@@ -157,8 +157,39 @@ static int open_temp_beside(const char *path, char *temp, size_t len)
 	return fd;
 }
 
-int amz_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx,
-		     struct amz_err *err)
+/* The filesystem identity of the invoking user, taken for file operations under sudo and given
+ * back after them; fsuid and fsgid are per thread and change nothing else. */
+struct fs_switch {
+	int uid;
+	int gid;
+	bool switched;
+};
+
+static void become_caller(struct fs_switch *s)
+{
+	uid_t uid;
+	gid_t gid;
+
+	s->switched = amz_invoking_user(&uid, &gid);
+	if (!s->switched)
+		return;
+	s->gid = setfsgid(gid);
+	s->uid = setfsuid(uid);
+}
+
+static void stop_being_caller(const struct fs_switch *s)
+{
+	int e = errno;
+
+	if (s->switched) {
+		setfsuid((uid_t)s->uid);
+		setfsgid((gid_t)s->gid);
+	}
+	errno = e;
+}
+
+static int write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx,
+			struct amz_err *err)
 {
 	char temp[4096];
 	int fd = open_temp_beside(path, temp, sizeof(temp)), e = 0;
@@ -188,6 +219,18 @@ int amz_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *c
 	return 0;
 }
 
+int amz_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx,
+		     struct amz_err *err)
+{
+	struct fs_switch s;
+	int r;
+
+	become_caller(&s);
+	r = write_atomic(path, write, ctx, err);
+	stop_being_caller(&s);
+	return r;
+}
+
 bool amz_invoking_user(uid_t *uid, gid_t *gid)
 {
 	const char *sudo_uid = getenv("SUDO_UID"), *sudo_gid = getenv("SUDO_GID");
@@ -211,19 +254,11 @@ bool amz_invoking_user(uid_t *uid, gid_t *gid)
 
 FILE *amz_fopen_as_caller(const char *path, const char *mode)
 {
-	uid_t uid;
-	gid_t gid;
-	int saved_uid, saved_gid, e;
+	struct fs_switch s;
 	FILE *f;
 
-	if (!amz_invoking_user(&uid, &gid))
-		return fopen(path, mode);
-	saved_gid = setfsgid(gid);
-	saved_uid = setfsuid(uid);
+	become_caller(&s);
 	f = fopen(path, mode);
-	e = errno;
-	setfsuid((uid_t)saved_uid);
-	setfsgid((gid_t)saved_gid);
-	errno = e;
+	stop_being_caller(&s);
 	return f;
 }

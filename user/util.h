@@ -54,7 +54,8 @@ bool amz_invoking_user(uid_t *uid, gid_t *gid);
 FILE *amz_fopen_as_caller(const char *path, const char *mode);
 
 /* Writes a file atomically: WRITE fills a temporary file beside PATH, which is then synced and
- * renamed over PATH, so that a reader sees the old file or the new one, never a part. */
+ * renamed over PATH, so that a reader sees the old file or the new one, never a part. As
+ * amz_fopen_as_caller does, it creates and renames with the invoking user's identity. */
 int amz_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx,
 		     struct amz_err *err);
 

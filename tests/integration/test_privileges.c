@@ -244,6 +244,32 @@ static void test_report_file_under_sudo_goes_only_where_the_caller_may_write(voi
 	test_run_free(&r);
 }
 
+static void test_prometheus_textfile_under_sudo_is_the_callers(void **state)
+{
+	char mine[160], theirs[160];
+	char *to_mine[] = {"export", "--prometheus", mine, NULL};
+	char *to_theirs[] = {"export", "--prometheus", theirs, NULL};
+	struct test_run r;
+
+	(void)state;
+	test_require_root();
+	snprintf(mine, sizeof(mine), "%s/amzprof.prom", home);
+	snprintf(theirs, sizeof(theirs), "%s/amzprof.prom", root_only);
+
+	/* Written beside the target and renamed, both as the caller. */
+	run_as_sudo_caller(&r, to_mine);
+	assert_int_equal(r.status, 0);
+	assert_owned(mine, 0644);
+	test_run_free(&r);
+
+	run_as_sudo_caller(&r, to_theirs);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(test_count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "permission denied"));
+	assert_true(access(theirs, F_OK) < 0);
+	test_run_free(&r);
+}
+
 /* A store of root's (no sudo here) with one valid profile, "good". */
 static char *store_with_a_profile(void)
 {
@@ -466,6 +492,7 @@ int main(void)
 			test_profile_under_sudo_is_the_callers_0600_in_a_0700_state_directory),
 		cmocka_unit_test(test_report_file_under_sudo_belongs_to_the_caller),
 		cmocka_unit_test(test_report_file_under_sudo_goes_only_where_the_caller_may_write),
+		cmocka_unit_test(test_prometheus_textfile_under_sudo_is_the_callers),
 		cmocka_unit_test(test_symbolic_link_in_the_store_is_refused_in_one_sentence),
 		cmocka_unit_test(test_file_of_another_user_in_the_store_is_refused_in_one_sentence),
 		cmocka_unit_test(test_store_that_is_a_symbolic_link_is_refused_in_one_sentence),

@@ -237,15 +237,42 @@ static void merge_ids(unsigned int *into, int *n, const unsigned int *ids, int m
 		*n = add_id(into, *n, 64, ids[i]);
 }
 
+static void prog_name(unsigned int id, char name[16])
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	name[0] = '\0';
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		snprintf(name, 16, "%s", info.name);
+	close(fd);
+}
+
 void test_bpf_ids_add(struct test_bpf_ids *ids, pid_t pid)
 {
 	unsigned int now[64];
-	int n;
+	int n, i, before = ids->nprogs;
 
 	n = test_bpf_prog_ids_of_pid(pid, now, 64);
 	merge_ids(ids->progs, &ids->nprogs, now, n);
+	for (i = before; i < ids->nprogs; i++)
+		prog_name(ids->progs[i], ids->names[i]);
 	n = test_bpf_link_ids_of_pid(pid, now, 64);
 	merge_ids(ids->links, &ids->nlinks, now, n);
+}
+
+int test_bpf_ids_have_name(const struct test_bpf_ids *ids, const char *name)
+{
+	int i;
+
+	for (i = 0; i < ids->nprogs; i++)
+		if (strcmp(ids->names[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 static int prog_gone(void *ctx)

@@ -55,12 +55,16 @@ int test_bpf_link_exists(unsigned int id);
  * test_bpf_ids_gone, which fails the test unless each is gone within a minute. */
 struct test_bpf_ids {
 	unsigned int progs[64];
+	char names[64][16]; /* each program's name, read when it was added */
 	int nprogs;
 	unsigned int links[64];
 	int nlinks;
 };
 void test_bpf_ids_add(struct test_bpf_ids *ids, pid_t pid);
 void test_bpf_ids_gone(const struct test_bpf_ids *ids);
+
+/* Whether one of the programs is NAME: that the ids are those of amzprof's tracer. */
+int test_bpf_ids_have_name(const struct test_bpf_ids *ids, const char *name);
 
 /* Starts argv (argv[0] a path) with stdout and stderr to the given descriptors (-1: inherited)
  * and returns its pid; test_wait_exit waits for it, failing the test after a minute rather than
