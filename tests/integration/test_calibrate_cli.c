@@ -12,18 +12,13 @@ static char store[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(store, sizeof(store), "/tmp/amz-calib-store-XXXXXX");
-	assert_non_null(mkdtemp(store));
-	return 0;
+	return test_temp_dir(store, sizeof(store), "amz-calib-store");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
-	return system(cmd);
+	return test_remove_tree(store);
 }
 
 static void test_json_output_is_saved_as_the_host_profile(void **state)

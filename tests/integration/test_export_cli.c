@@ -14,18 +14,13 @@ static char dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/amz-export-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
+	return test_temp_dir(dir, sizeof(dir), "amz-export");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return test_remove_tree(dir);
 }
 
 static void amzprof(struct test_run *r, char *a, char *b, char *c, char *d)

@@ -41,10 +41,7 @@ static char *new_store(const char *name, int with_host)
 
 static void remove_tree(char *dir)
 {
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_remove_tree(dir), 0);
 	free(dir);
 }
 
@@ -66,14 +63,8 @@ static int setup_group(void **state)
 
 static int teardown_group(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	if (calibrated_store[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", calibrated_store);
-		return system(cmd) == 0 ? 0 : -1;
-	}
-	return 0;
+	return calibrated_store[0] ? test_remove_tree(calibrated_store) : 0;
 }
 
 /* Every file in the store: no temporary file left, and every profile whole and readable. */

@@ -22,8 +22,7 @@ static int make_store(void **state)
 	struct test_run r;
 
 	(void)state;
-	snprintf(store, sizeof(store), "/tmp/amz-schema-XXXXXX");
-	if (!mkdtemp(store))
+	if (test_temp_dir(store, sizeof(store), "amz-schema") < 0)
 		return -1;
 	test_run(&r, argv);
 	test_run_free(&r);
@@ -32,11 +31,8 @@ static int make_store(void **state)
 
 static int remove_store(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
-	return system(cmd);
+	return test_remove_tree(store);
 }
 
 /* The required keys of the table under the heading that starts with heading. */

@@ -77,13 +77,8 @@ static int setup_group(void **state)
 
 static int teardown_group(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	if (!base[0])
-		return 0;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	return system(cmd) == 0 ? 0 : -1;
+	return base[0] ? test_remove_tree(base) : 0;
 }
 
 static int temp_fd(void)
@@ -296,10 +291,7 @@ static char *store_with_a_profile(void)
 
 static void remove_store(char *dir)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_remove_tree(dir), 0);
 	free(dir);
 }
 

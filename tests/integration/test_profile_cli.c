@@ -12,18 +12,13 @@ static char store_dir[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(store_dir, sizeof(store_dir), "/tmp/amz-cli-store-XXXXXX");
-	assert_non_null(mkdtemp(store_dir));
-	return 0;
+	return test_temp_dir(store_dir, sizeof(store_dir), "amz-cli-store");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store_dir);
-	return system(cmd);
+	return test_remove_tree(store_dir);
 }
 
 static json_object *save_host(const char *name, double fork_ns)

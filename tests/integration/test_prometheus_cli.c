@@ -34,17 +34,13 @@ static void save_recommended_workload(const char *name, double jobs, double chun
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/amz-prom-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return test_temp_dir(dir, sizeof(dir), "amz-prom");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return test_remove_tree(dir);
 }
 
 static char *checked_file(const char *path)

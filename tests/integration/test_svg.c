@@ -269,17 +269,13 @@ static char store[64];
 static int make_store(void **state)
 {
 	(void)state;
-	snprintf(store, sizeof(store), "/tmp/amz-svg-XXXXXX");
-	return mkdtemp(store) ? 0 : -1;
+	return test_temp_dir(store, sizeof(store), "amz-svg");
 }
 
 static int remove_store(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
-	return system(cmd);
+	return test_remove_tree(store);
 }
 
 static void test_traced_run_and_its_profile_are_plotted(void **state)

@@ -15,17 +15,13 @@ static char dir[64];
 static int make_dir(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/amz-shot-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return test_temp_dir(dir, sizeof(dir), "amz-shot");
 }
 
 static int remove_dir(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return test_remove_tree(dir);
 }
 
 static int have_chromium(void)

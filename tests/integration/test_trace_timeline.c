@@ -23,8 +23,7 @@ static int calibrated_store(void **state)
 	struct test_run r;
 
 	(void)state;
-	snprintf(store, sizeof(store), "/tmp/amz-timeline-XXXXXX");
-	if (!mkdtemp(store))
+	if (test_temp_dir(store, sizeof(store), "amz-timeline") < 0)
 		return -1;
 	test_run(&r, argv);
 	test_run_free(&r);
@@ -33,11 +32,8 @@ static int calibrated_store(void **state)
 
 static int remove_store(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
-	return system(cmd);
+	return test_remove_tree(store);
 }
 
 struct traced {

@@ -41,11 +41,8 @@ static int setup_group(void **state)
 
 static int teardown_group(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_remove_tree(store);
 }
 
 static void require_valgrind(void)
@@ -155,7 +152,7 @@ static void test_traced_run_is_clean(void **state)
 
 static void test_run_that_calibrates_first_is_clean(void **state)
 {
-	char *fresh, cmd[256];
+	char *fresh;
 	char *args[] = {"--store",   NULL, "-o",
 			"/dev/null", "--", (char *)test_build_path(1, "workloads/spawn"),
 			"--procs",   "1",  NULL};
@@ -166,8 +163,7 @@ static void test_run_that_calibrates_first_is_clean(void **state)
 	fresh = args[1] = test_temp_path("valgrind-fresh-store");
 	/* Calibration forks probe partners, which valgrind checks when they exit. */
 	run_clean(0, args);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fresh);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_remove_tree(fresh), 0);
 	free(fresh);
 }
 

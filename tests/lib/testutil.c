@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -446,4 +447,23 @@ void test_require_bpf(void)
 	}
 	if (!available)
 		test_skip_or_fail("BPF is unavailable: %s", why);
+}
+
+int test_temp_dir(char *dir, size_t size, const char *tag)
+{
+	snprintf(dir, size, "/tmp/%s-XXXXXX", tag);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *at)
+{
+	(void)st;
+	(void)type;
+	(void)at;
+	return remove(path);
+}
+
+int test_remove_tree(const char *dir)
+{
+	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -31,6 +31,12 @@ const char *test_build_path(int slot, const char *rel);
 /* A fresh temporary path (not created) the caller frees; removed by test_cleanup_path. */
 char *test_temp_path(const char *name);
 
+/* Creates a new empty directory /tmp/TAG-XXXXXX, its path written to dir; 0, or -1. */
+int test_temp_dir(char *dir, size_t size, const char *tag);
+
+/* Removes dir and everything below it, links not followed; 0, or -1. */
+int test_remove_tree(const char *dir);
+
 /* Parses a JSON file, failing the test when it is missing or not JSON. */
 json_object *test_load_json(const char *path);
 long long test_json_int(json_object *root, const char *dotted_path);

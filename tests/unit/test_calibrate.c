@@ -245,18 +245,14 @@ static void open_temp_store(struct profile_store *s, char *dir, size_t len)
 {
 	struct amz_err err = {0};
 
-	snprintf(dir, len, "/tmp/amz-calib-load-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(test_temp_dir(dir, len, "amz-calib-load"), 0);
 	assert_int_equal(profile_store_open(s, dir, &err), 0);
 }
 
 static void remove_store(struct profile_store *s, const char *dir)
 {
-	char cmd[128];
-
 	profile_store_close(s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_remove_tree(dir), 0);
 }
 
 static void test_profile_of_this_host_is_used(void **state)

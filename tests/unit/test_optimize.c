@@ -16,18 +16,13 @@ static char store[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(store, sizeof(store), "/tmp/amz-optimize-XXXXXX");
-	assert_non_null(mkdtemp(store));
-	return 0;
+	return test_temp_dir(store, sizeof(store), "amz-optimize");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
-	return system(cmd);
+	return test_remove_tree(store);
 }
 
 /* Items whose value is the number of microseconds of CPU work they take. */

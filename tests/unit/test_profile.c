@@ -26,8 +26,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct amz_err err = {0};
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/amz-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(test_temp_dir(f->dir, sizeof(f->dir), "amz-store"), 0);
 	unsetenv("SUDO_UID");
 	unsetenv("SUDO_GID");
 	if (profile_store_open(&f->store, f->dir, &err) < 0)
@@ -39,12 +38,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
-
 	profile_store_close(&f->store);
 	umount2(f->dir, MNT_DETACH);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_remove_tree(f->dir), 0);
 	free(f);
 	return 0;
 }
