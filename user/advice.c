@@ -210,24 +210,77 @@ static double cpu_weighted_median(const struct amz_hist *h)
 	return 0;
 }
 
-/* The run's workers: the tasks that ran chunks, or else the tasks that did at least a
- * quarter of the busiest one's CPU work (a dispatcher or a shell does far less). Only the
- * busiest tasks are kept by the tracer, so this counts up to AMZ_TRACE_TOP_TASKS. */
-static double workers_seen(const struct amz_trace *t, bool markers)
+static unsigned long long busiest_cpu_ns(const struct amz_trace *t)
 {
 	unsigned long long most = 0;
 	unsigned int i;
-	double n = 0;
 
 	for (i = 0; i < t->ntop; i++)
 		if (t->top[i].cpu_ns > most)
 			most = t->top[i].cpu_ns;
+	return most;
+}
+
+/* A worker is a task that ran chunks, or else one that did at least a quarter of the busiest
+ * one's CPU work (a dispatcher or a shell does far less). */
+static bool is_worker(const struct amz_task_stats *task, unsigned long long most, bool markers)
+{
+	if (markers)
+		return task->chunks > 0;
+	return most > 0 && task->cpu_ns * 4 >= most;
+}
+
+/* The run's workers. Only the busiest tasks are kept by the tracer, so this counts up to
+ * AMZ_TRACE_TOP_TASKS. */
+static double workers_seen(const struct amz_trace *t, bool markers)
+{
+	unsigned long long most = busiest_cpu_ns(t);
+	unsigned int i;
+	double n = 0;
+
+	for (i = 0; i < t->ntop; i++)
+		n += is_worker(&t->top[i], most, markers);
+	return n;
+}
+
+/* With --jobs n the workers are the n busiest tasks (the records are kept largest first):
+ * a parent whose start-up is long is no worker for it. */
+static bool is_hinted_worker(const struct amz_trace *t, unsigned int i, double jobs)
+{
+	if (jobs > 0)
+		return i < jobs;
+	return is_worker(&t->top[i], busiest_cpu_ns(t), false);
+}
+
+/* The CPU time of the workers, and that of the threads beside them that are not workers: a
+ * pool's task and result handlers, whose work grows with the number of chunks. A process's
+ * first thread that is not a worker is counted in neither: its start-up is no chunk's. */
+static void split_cpu(const struct amz_trace *t, double jobs, double *workers, double *helpers)
+{
+	unsigned int i;
+
+	*workers = *helpers = 0;
 	for (i = 0; i < t->ntop; i++) {
-		if (markers)
-			n += t->top[i].chunks > 0;
-		else
-			n += t->top[i].cpu_ns * 4 >= most && most > 0;
+		const struct amz_task_stats *task = &t->top[i];
+
+		if (is_hinted_worker(t, i, jobs))
+			*workers += (double)task->cpu_ns;
+		else if (task->is_thread)
+			*helpers += (double)task->cpu_ns;
 	}
+}
+
+/* The workers' bursts; without task records, every task's. */
+static double worker_bursts(const struct amz_trace *t, double jobs)
+{
+	unsigned int i;
+	double n = 0;
+
+	if (!t->ntop)
+		return (double)t->k.burst_ns.count;
+	for (i = 0; i < t->ntop; i++)
+		if (is_hinted_worker(t, i, jobs))
+			n += (double)t->top[i].bursts;
 	return n;
 }
 
@@ -247,12 +300,13 @@ static enum advice_shape shape_of(const struct amz_trace *t)
 /* Work side, per shape: the time and count of the run's chunks. */
 
 struct chunks_seen {
-	double count;	/* chunks, 0 unknown */
-	double items;	/* items in them, 0 unknown */
-	double ns;	/* mean CPU time of one chunk */
-	double cv;	/* spread of chunk times */
-	double on_cpu;	/* fraction of a chunk's wall time it spends on a CPU, 1 unknown */
-	double wall_ns; /* mean wall time of one chunk, 0 unknown */
+	double count;	       /* chunks, 0 unknown */
+	double items;	       /* items in them, 0 unknown */
+	double ns;	       /* mean CPU time of one chunk */
+	double cv;	       /* spread of chunk times */
+	double on_cpu;	       /* fraction of a chunk's wall time it spends on a CPU, 1 unknown */
+	double wall_ns;	       /* mean wall time of one chunk, 0 unknown */
+	const char *cv_unseen; /* why the spread is not known, or NULL */
 	char how[160];
 };
 
@@ -300,6 +354,33 @@ static void from_processes(const struct amz_trace *t, struct chunks_seen *s)
 		 s->count);
 }
 
+/* With --items and --chunksize the run's chunks are counted without markers, and a chunk's
+ * CPU time is the workers' over that count (the whole run's without task records). Bursts
+ * show the spread of chunk times only where the workers slept between most chunks: one that
+ * finds its next chunk waiting runs on, and its burst spans many chunks. */
+static void from_worker_cpu(const struct amz_trace *t, const struct workload_hints *h,
+			    struct chunks_seen *s)
+{
+	double workers, helpers;
+
+	split_cpu(t, h->jobs, &workers, &helpers);
+	if (workers <= 0)
+		workers = (double)t->k.c.cpu_ns;
+	s->on_cpu = 1;
+	s->count = ceil(h->items / h->chunksize);
+	s->ns = workers / s->count;
+	s->cv = hist_cv(&t->k.burst_ns);
+	if (worker_bursts(t, h->jobs) * 2 < s->count) {
+		s->cv = 0;
+		s->cv_unseen = "not seen: the workers ran several chunks in each burst, without "
+			       "sleeping between them; taken as alike";
+	}
+	snprintf(s->how, sizeof(s->how),
+		 "this run: the workers' CPU time over the %.0f chunks that --items and "
+		 "--chunksize make",
+		 s->count);
+}
+
 static void from_bursts(const struct amz_trace *t, struct chunks_seen *s)
 {
 	s->on_cpu = 1;
@@ -311,8 +392,26 @@ static void from_bursts(const struct amz_trace *t, struct chunks_seen *s)
 		 "median (a log2 histogram: within a factor of two)");
 }
 
+/* A pool whose helper threads hand out chunks and collect results (Python's Pool.map has
+ * two) pays their CPU time per chunk; where that is more than calibration's hand-off, it is
+ * the run's hand-off. */
+static void helpers_dispatch(struct advice *a, const struct amz_trace *t, double jobs,
+			     double chunks)
+{
+	double workers, helpers;
+
+	split_cpu(t, jobs, &workers, &helpers);
+	if (helpers / chunks <= a->host.dispatch_ns)
+		return;
+	a->host.dispatch_ns = helpers / chunks;
+	set_input(a, IN_DISPATCH, a->host.dispatch_ns,
+		  "this run: CPU time of the helper threads beside the workers over %.0f chunks",
+		  chunks);
+}
+
 /* The run's own spawn and hand-off costs, where it measured them, replace calibration's. */
-static void refine_costs(struct advice *a, const struct amz_trace *t, enum advice_shape shape)
+static void refine_costs(struct advice *a, const struct amz_trace *t, enum advice_shape shape,
+			 double chunks)
 {
 	const struct amz_hist *spawn = &t->k.spawn_ns, *gap = &t->k.chunk_gap_ns;
 
@@ -328,6 +427,8 @@ static void refine_costs(struct advice *a, const struct amz_trace *t, enum advic
 			  "chunk markers: a worker's gap between chunks (median of %llu)",
 			  gap->count);
 	}
+	if (shape == SHAPE_WORKERS && chunks > 0)
+		helpers_dispatch(a, t, a->current_jobs, chunks);
 	if (shape == SHAPE_PROCESS_PER_CHUNK && spawn->count >= 1) {
 		/* Every chunk pays a fork, an exec and an exit: charged as its hand-off. */
 		a->host.spawn_ns = 0;
@@ -396,7 +497,9 @@ static void work_in_items(struct advice *a, const struct chunks_seen *s, double 
 	a->work.item_cv = fmin(10, s->cv * sqrt(k));
 	set_input(a, IN_ITEMS, a->work.items, "%s", items_how);
 	set_input(a, IN_ITEM_NS, a->work.item_ns, "%s, over %.0f items per chunk", s->how, k);
-	if (s->cv > 0)
+	if (s->cv_unseen)
+		set_input(a, IN_ITEM_CV, 0, "%s", s->cv_unseen);
+	else if (s->cv > 0)
 		set_input(a, IN_ITEM_CV, a->work.item_cv,
 			  "spread of chunk times times the square root of items per chunk");
 	else
@@ -464,6 +567,8 @@ int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct 
 		from_markers(t, &s);
 	else if (a->shape == SHAPE_PROCESS_PER_CHUNK)
 		from_processes(t, &s);
+	else if (h->items > 0 && h->chunksize > 0)
+		from_worker_cpu(t, h, &s);
 	else
 		from_bursts(t, &s);
 	if (s.ns <= 0)
@@ -472,7 +577,8 @@ int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct 
 	/* Only libamorsize's pool, whose chunks the markers show, can shrink its chunks. */
 	a->host.fixed_only = a->shape != SHAPE_MARKERS;
 	current_configuration(a, t, h, &s);
-	refine_costs(a, t, a->shape);
+	refine_costs(a, t, a->shape,
+		     a->shape == SHAPE_WORKERS && h->items > 0 && h->chunksize > 0 ? s.count : 0);
 	chunks_in_parts(a, &s);
 	if (a->current_k > 0 && (h->items > 0 || s.items > 0))
 		work_in_items(a, &s, h->items > 0 ? h->items : s.items,

@@ -197,6 +197,72 @@ static void test_black_box_pools_are_advised_fixed_chunks(void **state)
 	free(t);
 }
 
+/* A task record as the tracer keeps it. */
+static void task_put(struct amz_trace *t, unsigned int pid, bool thread, double cpu_ns,
+		     unsigned long long bursts)
+{
+	struct amz_task_stats *task = &t->top[t->ntop++];
+
+	task->pid = pid;
+	task->tgid = thread ? 100 : pid;
+	task->is_thread = thread;
+	task->cpu_ns = (unsigned long long)cpu_ns;
+	task->bursts = bursts;
+	t->k.c.cpu_ns += (unsigned long long)cpu_ns;
+}
+
+/* Python's Pool.map: two worker processes that run many chunks per burst, the parent's start-up
+ * in its first thread, and handler threads whose work grows with the chunks. */
+static void test_pool_map_items_from_workers_and_hand_off_from_helpers(void **state)
+{
+	struct workload_hints h = {.items = 2000, .chunksize = 10, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.processes = 2;
+	t->k.c.threads = 3;
+	task_put(t, 101, false, 150e6, 5);
+	task_put(t, 102, false, 150e6, 5);
+	task_put(t, 100, false, 80e6, 15);
+	task_put(t, 103, true, 14e6, 180);
+	task_put(t, 104, true, 4e6, 185);
+	hist_put(&t->k.burst_ns, 30e6, 10);
+	hist_put(&t->k.burst_ns, 20e3, 380);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_int_equal(a.shape, SHAPE_WORKERS);
+	assert_float_equal(a.work.item_ns, 300e6 / 2000, 1);
+	assert_float_equal(a.work.item_cv, 0, 1e-9);
+	assert_non_null(strstr(a.in[IN_ITEM_CV].source, "several chunks in each burst"));
+	assert_float_equal(a.host.dispatch_ns, 18e6 / 200, 1);
+	assert_non_null(strstr(a.in[IN_DISPATCH].source, "helper threads"));
+	advice_free(&a);
+	free(t);
+}
+
+/* Helpers cheaper per chunk than calibration's hand-off leave calibration's figure. */
+static void test_cheap_helpers_keep_the_calibrated_hand_off(void **state)
+{
+	struct workload_hints h = {.items = 2000, .chunksize = 10, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.processes = 2;
+	task_put(t, 101, false, 150e6, 200);
+	task_put(t, 102, false, 150e6, 200);
+	task_put(t, 103, true, 1e6, 200);
+	hist_put(&t->k.burst_ns, 1.5e6, 400);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_float_equal(a.host.dispatch_ns, 15e3, 1);
+	assert_non_null(strstr(a.in[IN_DISPATCH].source, "calibration"));
+	assert_null(a.in[IN_ITEM_CV].source[0] ? strstr(a.in[IN_ITEM_CV].source, "several") : NULL);
+	advice_free(&a);
+	free(t);
+}
+
 static void test_serial_run_without_items_is_refused(void **state)
 {
 	struct workload_hints h = {0};
@@ -311,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_process_per_chunk_charges_spawn_and_exec_per_chunk),
 		cmocka_unit_test(test_workers_without_items_answer_in_chunk_duration),
 		cmocka_unit_test(test_black_box_pools_are_advised_fixed_chunks),
+		cmocka_unit_test(test_pool_map_items_from_workers_and_hand_off_from_helpers),
+		cmocka_unit_test(test_cheap_helpers_keep_the_calibrated_hand_off),
 		cmocka_unit_test(test_serial_run_without_items_is_refused),
 		cmocka_unit_test(test_serial_run_with_items_is_advised),
 		cmocka_unit_test(test_trace_without_bpf_is_refused),
