@@ -303,15 +303,32 @@ static void print_top_tasks(FILE *f, const struct amz_trace *t)
 	}
 }
 
+/* How much of the run the statistics were counted in: they are kept on in windows. */
+static const char *stats_share(const struct amz_trace *t, char *buf, size_t size)
+{
+	char on[32];
+
+	if (!t->bpf_stats_ns || !t->wall_ns || t->bpf_stats_ns >= t->wall_ns)
+		return "all";
+	fmt_ns(on, sizeof(on), (double)t->bpf_stats_ns);
+	snprintf(buf, size, "%s (%.0f%%)", on,
+		 100.0 * (double)t->bpf_stats_ns / (double)t->wall_ns);
+	return buf;
+}
+
 static void print_cost(FILE *f, const struct amz_trace *t)
 {
+	char share[64];
+
 	fprintf(f, "  events: %llu task records sent, %llu lost (ring buffer full)\n",
 		t->k.c.events, t->k.c.lost_events);
 	if (t->bpf_run_cnt)
 		fprintf(f,
-			"  tracer cost: %.0f ns per event (kernel BPF statistics: %llu runs, %.2f "
-			"ms)\n",
-			(double)t->bpf_run_ns / (double)t->bpf_run_cnt, t->bpf_run_cnt,
+			"  tracer cost: %.0f ns per event (kernel BPF statistics, kept on for %s "
+			"of "
+			"the run: %llu runs, %.2f ms)\n",
+			(double)t->bpf_run_ns / (double)t->bpf_run_cnt,
+			stats_share(t, share, sizeof(share)), t->bpf_run_cnt,
 			(double)t->bpf_run_ns / 1e6);
 	else
 		fputs("  tracer cost: unknown (the kernel's BPF run-time statistics are off)\n", f);

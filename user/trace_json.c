@@ -266,6 +266,7 @@ static void bpf_side_to_json(json_object *root, const struct amz_trace *t)
 
 	add_u64(cost, "bpf_run_ns", t->bpf_run_ns);
 	add_u64(cost, "bpf_runs", t->bpf_run_cnt);
+	add_u64(cost, "stats_on_ns", t->bpf_stats_ns);
 	add_double(cost, "ns_per_event",
 		   t->bpf_run_cnt ? (double)t->bpf_run_ns / (double)t->bpf_run_cnt : NAN);
 
@@ -501,6 +502,8 @@ static int bpf_side_from_json(json_object *root, struct amz_trace *t, struct amz
 	    get_u64(find(root, "tracer_cost", "bpf_run_ns"), &t->bpf_run_ns, "bpf_run_ns", err) <
 		    0 ||
 	    get_u64(find(root, "tracer_cost", "bpf_runs"), &t->bpf_run_cnt, "bpf_runs", err) < 0 ||
+	    get_u64(find(root, "tracer_cost", "stats_on_ns"), &t->bpf_stats_ns, "stats_on_ns",
+		    err) < 0 ||
 	    get_u64(find(root, "task_records", "seen"), &t->tasks_seen, "task_records.seen", err) <
 		    0 ||
 	    left_running_from_json(root, t, err) < 0)

@@ -24,11 +24,21 @@
 /* The timeline's ring buffer: room for about 150,000 records between two reads. */
 #define TIMELINE_RINGBUF_BYTES (8u << 20)
 
+/* How often the reader wakes to read task records and keep the statistics' windows. */
+#define READER_TICK_MS 25
+
+/* The kernel's run-time statistics cost every BPF program run on the machine two clock reads,
+ * which in a VM made them the largest part of the tracer's cost. They are kept on for one
+ * window of each period, opened at the start and at every reset: a per-event cost is a rate,
+ * and a sample of it is enough. */
+#define STATS_WINDOW_NS (50 * 1000000ull)
+#define STATS_PERIOD_NS (1000 * 1000000ull)
+
 struct tracer {
 	struct amz_bpf *skel;
 	bool btf_attach;
 	bool usdt_loaded;
-	int stats_fd; /* keeps the kernel's BPF run-time statistics on; -1 if refused */
+	bool stats_allowed; /* wanted, and the kernel turned them on when first asked */
 	struct bpf_link *usdt[MAX_USDT_LINKS];
 	unsigned int nusdt;
 
@@ -49,6 +59,11 @@ struct tracer {
 
 	/* Run-time statistics at the last reset, subtracted at read. */
 	unsigned long long base_run_ns, base_run_cnt;
+
+	/* The statistics' windows, under lock: stats_fd is open while they are on. */
+	int stats_fd;
+	unsigned long long stats_window_start; /* when the current or last window opened */
+	unsigned long long stats_on_ns;	       /* on time since the last reset, closed windows */
 };
 
 /* The ways to load, best first: tp_btf before raw_tp, sched_switch's prev_state argument
@@ -221,6 +236,40 @@ static int handle_timeline(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static void stats_on(struct tracer *t)
+{
+	if (!t->stats_allowed || t->stats_fd >= 0)
+		return;
+	t->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (t->stats_fd >= 0)
+		t->stats_window_start = amz_now_ns();
+}
+
+static void stats_off(struct tracer *t)
+{
+	if (t->stats_fd < 0)
+		return;
+	close(t->stats_fd);
+	t->stats_fd = -1;
+	t->stats_on_ns += amz_now_ns() - t->stats_window_start;
+}
+
+/* Closes a window that has lasted long enough, opens one when a period has passed. */
+static void stats_keep_windows(struct tracer *t)
+{
+	unsigned long long since = amz_now_ns() - t->stats_window_start;
+
+	if (t->stats_fd >= 0 && since >= STATS_WINDOW_NS)
+		stats_off(t);
+	else if (t->stats_fd < 0 && since >= STATS_PERIOD_NS)
+		stats_on(t);
+}
+
+static unsigned long long stats_on_so_far(const struct tracer *t)
+{
+	return t->stats_on_ns + (t->stats_fd >= 0 ? amz_now_ns() - t->stats_window_start : 0);
+}
+
 /* The programs wake the reader only when the buffer is half full, so it also reads on a
  * timer; it stops as soon as wake_fd is written. */
 static void *reader_main(void *arg)
@@ -229,12 +278,13 @@ static void *reader_main(void *arg)
 	struct epoll_event ev;
 
 	for (;;) {
-		int n = epoll_wait(t->epoll_fd, &ev, 1, 100);
+		int n = epoll_wait(t->epoll_fd, &ev, 1, READER_TICK_MS);
 
 		if (n > 0 && ev.data.fd == t->wake_fd)
 			break;
 		pthread_mutex_lock(&t->lock);
 		ring_buffer__consume(t->rb);
+		stats_keep_windows(t);
 		pthread_mutex_unlock(&t->lock);
 	}
 	return NULL;
@@ -286,12 +336,14 @@ static int start_reader(struct tracer *t, struct amz_err *err)
 
 static void enable_run_stats(struct tracer *t, const struct tracer_opts *o)
 {
-	t->stats_fd = -1;
-	if (o->no_run_stats)
-		return;
-	t->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (t->stats_fd < 0)
+	pthread_mutex_lock(&t->lock);
+	t->stats_allowed = !o->no_run_stats;
+	stats_on(t);
+	if (t->stats_allowed && t->stats_fd < 0) {
 		amz_log(AMZ_LOG_INFO, "BPF run-time statistics unavailable: %s", amz_reason(errno));
+		t->stats_allowed = false;
+	}
+	pthread_mutex_unlock(&t->lock);
 }
 
 int tracer_open_opts(struct tracer **out, const struct tracer_opts *opts, struct amz_err *err)
@@ -575,14 +627,17 @@ void tracer_reset(struct tracer *t)
 					      __ATOMIC_RELAXED));
 	t->series_level0 = (long long)(next & AMZ_CONC_COUNT_MASK);
 
-	/* Task records, the timeline and our own cost. */
+	/* Task records, the timeline and our own cost, measured from a window opened now. */
 	pthread_mutex_lock(&t->lock);
 	ring_buffer__consume(t->rb);
 	t->tasks_seen = 0;
 	t->ntop = 0;
 	reset_timeline(t);
-	pthread_mutex_unlock(&t->lock);
+	stats_off(t);
+	t->stats_on_ns = 0;
+	stats_on(t);
 	run_stats(t, &t->base_run_ns, &t->base_run_cnt);
+	pthread_mutex_unlock(&t->lock);
 }
 
 static void hist_merge(struct amz_hist *dst, const struct amz_hist *src)
@@ -775,11 +830,14 @@ void tracer_read(struct tracer *t, struct amz_trace *trace)
 	read_series(t, trace);
 	trace->usdt_binaries = t->nusdt / 2;
 
+	pthread_mutex_lock(&t->lock);
 	run_stats(t, &ns, &cnt);
-	if (t->stats_fd >= 0) {
+	if (t->stats_allowed) {
 		trace->bpf_run_ns = ns - t->base_run_ns;
 		trace->bpf_run_cnt = cnt - t->base_run_cnt;
+		trace->bpf_stats_ns = stats_on_so_far(t);
 	}
+	pthread_mutex_unlock(&t->lock);
 }
 
 void tracer_close(struct tracer *t)
@@ -802,8 +860,7 @@ void tracer_close(struct tracer *t)
 		close(t->epoll_fd);
 	for (i = 0; i < t->nusdt; i++)
 		bpf_link__destroy(t->usdt[i]);
-	if (t->stats_fd >= 0)
-		close(t->stats_fd);
+	stats_off(t);
 	amz_bpf__destroy(t->skel);
 	pthread_mutex_destroy(&t->lock);
 	free(t);

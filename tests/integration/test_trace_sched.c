@@ -247,6 +247,31 @@ static void test_unrelated_forker_is_not_counted(void **state)
 	test_run_free(&r);
 }
 
+/* The kernel's run-time statistics are kept on in windows (from the start, then 50 ms of every
+ * second): a run of 1.3 s is counted in part, and its per-event cost still comes out. */
+static void test_bpf_statistics_are_kept_on_in_windows(void **state)
+{
+	char *args[] = {"--items", "130", "--jobs", "1", "--sleep-us", "10000", NULL};
+	struct test_run r;
+	json_object *root;
+	long long on, wall;
+
+	(void)state;
+	test_require_bpf();
+	root = trace_workload(&r, "workloads/io", args);
+	assert_int_equal(r.status, 0);
+
+	on = test_json_int(root, "tracer_cost.stats_on_ns");
+	wall = test_json_int(root, "wall_ns");
+	assert_true(wall > 1200000000LL);
+	assert_true(on >= 50000000LL);
+	assert_true(on < wall / 2);
+	assert_true(test_json_int(root, "tracer_cost.bpf_runs") > 0);
+	assert_true(test_json_double(root, "tracer_cost.ns_per_event") > 0);
+	json_object_put(root);
+	test_run_free(&r);
+}
+
 static void test_text_report_opens_with_parallelism_and_overhead(void **state)
 {
 	char *argv[] = {(char *)test_build_path(0, "amzprof"),
@@ -283,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_json_has_the_documented_keys),
 		cmocka_unit_test(test_spawn_latency_counted_once_per_task),
 		cmocka_unit_test(test_unrelated_forker_is_not_counted),
+		cmocka_unit_test(test_bpf_statistics_are_kept_on_in_windows),
 		cmocka_unit_test(test_text_report_opens_with_parallelism_and_overhead),
 	};
 
