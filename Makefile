@@ -197,6 +197,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS)
 		-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -o $@ $< $(FUZZ_OBJS) $(LIBS)
 
 check: all tests
+	$(Q)tools/install-deps.sh --tests || echo "make: the tests that need it will skip" >&2
 	$(Q)tests/run.sh $(BUILD)
 
 run: all

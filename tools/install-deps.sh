@@ -1,11 +1,15 @@
 #!/bin/sh
 # Installs, from Debian's packages, whatever amzprof needs to build and test that is missing.
 # Idempotent: a package already installed is left alone, and nothing runs when all are present.
+# With --tests it also installs what only the tests use: Chromium, which renders the SVG plots.
 set -eu
 
 packages="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev pkg-config \
 systemtap-sdt-dev libjson-c-dev make gcc libclang-rt-14-dev valgrind libxml2-dev groff-base \
 man-db"
+if [ "${1:-}" = "--tests" ]; then
+	packages="$packages chromium"
+fi
 
 missing=""
 for p in $packages; do
