@@ -2,6 +2,8 @@
  * of a sysroot (mountinfo, /proc/self/cgroup, cgroup v1 and v2 limit files, meminfo, status,
  * the online list), written under a private temporary directory; detection then runs on it,
  * and its result goes through JSON and back and through the text report. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "host.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+void fuzz_target_cleanup(void);
 
 /* The files each NUL-separated part of the input becomes, in order. */
 static const char *const files[] = {
@@ -51,6 +54,23 @@ static const char *const dirs[] = {
 
 static char root[64];
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* The tree lives as long as the process: it goes when the fuzzer exits, or when the replay's
+ * child calls this. */
+void fuzz_target_cleanup(void)
+{
+	if (root[0])
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	root[0] = 0;
+}
+
 static void make_tree(void)
 {
 	char path[256];
@@ -59,6 +79,7 @@ static void make_tree(void)
 	snprintf(root, sizeof(root), "/tmp/amz-fuzz-host-XXXXXX");
 	if (!mkdtemp(root))
 		abort();
+	atexit(fuzz_target_cleanup);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
 		mkdir(path, 0700);

@@ -15,6 +15,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A target that keeps files between inputs removes them here: the child ends with _exit, which
+ * runs no atexit handler. */
+void fuzz_target_cleanup(void) __attribute__((weak));
+
 /* In a child of its own, so that a crash or a leak fails this input's test alone. */
 static int replay_in_child(const char *path)
 {
@@ -29,6 +33,8 @@ static int replay_in_child(const char *path)
 		return 2;
 	LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
 	free(buf);
+	if (fuzz_target_cleanup)
+		fuzz_target_cleanup();
 	return __lsan_do_recoverable_leak_check() ? 3 : 0;
 }
 
