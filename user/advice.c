@@ -148,6 +148,8 @@ static void host_costs(struct advice *a, const struct amz_calibration *c, bool p
 			  "worker on %s CPU",
 			  f == &c->pipe_cross ? "another" : "the same");
 	}
+	if (c->posix_spawn.measured)
+		a->process_trip_ns = c->posix_spawn.median;
 	if (c->ipc_pipe.measured) {
 		m->ipc_ns_per_byte = c->ipc_pipe.median;
 		set_input(a, IN_IPC, m->ipc_ns_per_byte, "calibration: bytes through a pipe");
@@ -342,15 +344,101 @@ static void from_markers(const struct amz_trace *t, struct chunks_seen *s)
 		 s->items, s->count, wall ? "wall (no CPU time was recorded)" : "CPU");
 }
 
-static void from_processes(const struct amz_trace *t, struct chunks_seen *s)
+/* The chunks' processes among the task records: those of the name with the most CPU time in
+ * all, since xargs -n and make -j run one command over and over, and a script's seq, sort or
+ * awk do far less. Their count, their CPU time and its spread, and the other records' CPU. */
+struct chunk_group {
+	char name[16];
+	double n, cpu_ns, cv, others_ns;
+	bool whole; /* every task of the run has a record: none was left out */
+};
+
+static double process_cpu_named(const struct amz_trace *t, const char *name)
 {
+	double sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < t->ntop; i++)
+		if (!t->top[i].is_thread && !strncmp(t->top[i].comm, name, sizeof(t->top[i].comm)))
+			sum += (double)t->top[i].cpu_ns;
+	return sum;
+}
+
+static int busiest_process(const struct amz_trace *t)
+{
+	double most = -1;
+	int best = -1;
+	unsigned int i;
+
+	for (i = 0; i < t->ntop; i++) {
+		double cpu = process_cpu_named(t, t->top[i].comm);
+
+		if (!t->top[i].is_thread && cpu > most) {
+			most = cpu;
+			best = (int)i;
+		}
+	}
+	return best;
+}
+
+static void chunk_group(const struct amz_trace *t, struct chunk_group *g)
+{
+	int busiest = busiest_process(t);
+	double sq = 0, mean;
+	unsigned int i;
+
+	memset(g, 0, sizeof(*g));
+	g->whole = t->ntop < AMZ_TRACE_TOP_TASKS;
+	if (busiest < 0)
+		return;
+	memcpy(g->name, t->top[busiest].comm, sizeof(g->name));
+	g->name[sizeof(g->name) - 1] = 0;
+	for (i = 0; i < t->ntop; i++) {
+		double cpu = (double)t->top[i].cpu_ns;
+
+		if (t->top[i].is_thread || strncmp(t->top[i].comm, g->name, sizeof(g->name))) {
+			g->others_ns += cpu;
+			continue;
+		}
+		g->n++;
+		g->cpu_ns += cpu;
+		sq += cpu * cpu;
+	}
+	mean = g->cpu_ns / g->n;
+	if (g->n >= 2 && mean > 0)
+		g->cv = sqrt(fmax(0, sq / g->n - mean * mean)) / mean;
+}
+
+/* A process per chunk. With every task's record, the chunks are the processes named like the
+ * busiest, and each one's CPU time is a chunk's. With --items and --chunksize their count is
+ * known whatever the records: the run's CPU time outside the other records' is spread over it.
+ * Else every exec'd process is taken for a chunk, which counts a script's own commands. */
+static void from_processes(const struct amz_trace *t, const struct workload_hints *h,
+			   struct chunks_seen *s)
+{
+	bool hinted = h->items > 0 && h->chunksize > 0;
+	struct chunk_group g;
+
+	chunk_group(t, &g);
 	s->on_cpu = 1;
+	if (g.n >= 2 && (g.whole || hinted)) {
+		s->count = hinted ? ceil(h->items / h->chunksize) : g.n;
+		s->ns = g.whole ? g.cpu_ns / g.n
+				: fmax(g.cpu_ns, (double)t->k.c.cpu_ns - g.others_ns) / s->count;
+		s->cv = g.cv;
+		if (g.n < 3)
+			s->cv_unseen = "not seen: fewer than three chunk processes; taken as alike";
+		snprintf(s->how, sizeof(s->how),
+			 "this run: %.0f '%s' processes, each one chunk, %s", g.n, g.name,
+			 g.whole ? "their mean CPU time"
+				 : "the CPU time of all but the others seen");
+		return;
+	}
 	s->count = (double)t->k.c.execs;
 	s->ns = (double)t->k.c.cpu_ns / s->count;
 	s->cv = hist_cv(&t->k.burst_ns);
 	snprintf(s->how, sizeof(s->how),
-		 "this run: %.0f processes, each one chunk, CPU time "
-		 "over their number",
+		 "this run: %.0f processes, each taken for one chunk, CPU time over their number",
 		 s->count);
 }
 
@@ -409,6 +497,19 @@ static void helpers_dispatch(struct advice *a, const struct amz_trace *t, double
 		  chunks);
 }
 
+/* A process per chunk also pays its loading, its exit and its reaping, which the run's spawn
+ * and exec latencies leave out: calibration's whole round trip of a small binary is the least
+ * a chunk's process costs. */
+static void process_trip(struct advice *a)
+{
+	if (a->process_trip_ns <= a->host.dispatch_ns)
+		return;
+	a->host.dispatch_ns = a->process_trip_ns;
+	set_input(a, IN_DISPATCH, a->host.dispatch_ns,
+		  "calibration: posix_spawn of a small binary to its reaped exit, more than this "
+		  "run's spawn and exec");
+}
+
 /* The run's own spawn and hand-off costs, where it measured them, replace calibration's. */
 static void refine_costs(struct advice *a, const struct amz_trace *t, enum advice_shape shape,
 			 double chunks)
@@ -430,13 +531,15 @@ static void refine_costs(struct advice *a, const struct amz_trace *t, enum advic
 	if (shape == SHAPE_WORKERS && chunks > 0)
 		helpers_dispatch(a, t, a->current_jobs, chunks);
 	if (shape == SHAPE_PROCESS_PER_CHUNK && spawn->count >= 1) {
-		/* Every chunk pays a fork, an exec and an exit: charged as its hand-off. */
+		/* Every chunk pays a fork, an exec and an exit: charged as its hand-off. An exec
+		 * whose call was not seen (the run was attached to) has no latency to add. */
 		a->host.spawn_ns = 0;
-		a->host.dispatch_ns =
-			(double)spawn->sum / (double)spawn->count + trace_hist_mean(&t->k.exec_ns);
+		a->host.dispatch_ns = (double)spawn->sum / (double)spawn->count +
+				      (t->k.exec_ns.count ? trace_hist_mean(&t->k.exec_ns) : 0);
 		set_input(a, IN_SPAWN, 0, "none: no long-lived workers");
 		set_input(a, IN_DISPATCH, a->host.dispatch_ns,
 			  "this run: spawn and exec of each chunk's process (means)");
+		process_trip(a);
 	}
 }
 
@@ -566,7 +669,7 @@ int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct 
 	if (a->shape == SHAPE_MARKERS)
 		from_markers(t, &s);
 	else if (a->shape == SHAPE_PROCESS_PER_CHUNK)
-		from_processes(t, &s);
+		from_processes(t, h, &s);
 	else if (h->items > 0 && h->chunksize > 0)
 		from_worker_cpu(t, h, &s);
 	else

@@ -68,6 +68,7 @@ struct advice {
 	double contention;	  /* the run's time runnable but not running over its CPU time */
 	double predicted_current; /* the model's speedup for the run's own n and k, 0 unknown */
 	double scale_k;		  /* recommended over current chunk size, 0 unknown */
+	double process_trip_ns;	  /* calibration: a small binary spawned to its reaped exit */
 	struct model_result result;
 	bool optimized;
 };

@@ -28,6 +28,7 @@ static void calibration(struct amz_calibration *c)
 	c->fork_sizes[0].fig = c->fork;
 	c->n_fork_sizes = 1;
 	c->thread = (struct calib_figure){.measured = true, .median = 15e3, .n = 20};
+	c->posix_spawn = (struct calib_figure){.measured = true, .median = 250e3, .n = 20};
 	c->pipe_cross = (struct calib_figure){.measured = true, .median = 15e3, .n = 20};
 	c->ipc_pipe = (struct calib_figure){.measured = true, .median = 1, .n = 20};
 }
@@ -145,6 +146,99 @@ static void test_process_per_chunk_charges_spawn_and_exec_per_chunk(void **state
 	assert_true(fabs(a.host.dispatch_ns - 700e3) < 1);
 	assert_true(fabs(a.work.item_ns - 2e6) < 1);
 	assert_true(a.predicted_current > 0);
+	advice_free(&a);
+	free(t);
+}
+
+static void add_record(struct amz_trace *t, const char *comm, double cpu_ns)
+{
+	struct amz_task_stats *r = &t->top[t->ntop++];
+
+	memset(r, 0, sizeof(*r));
+	r->pid = r->tgid = 1000 + t->ntop;
+	r->cpu_ns = (unsigned long long)cpu_ns;
+	snprintf(r->comm, sizeof(r->comm), "%s", comm);
+}
+
+/* xargs -n 50 run by a script: 8 chunk processes, and the script's own commands beside them. */
+static void test_process_per_chunk_counts_only_the_chunk_command(void **state)
+{
+	static const char *const helpers[] = {"sh", "seq",  "xargs", "mktemp", "date", "date",
+					      "wc", "sort", "cksum", "cut",    "awk",  "sort"};
+	struct workload_hints h = {.items = 400, .chunksize = 50, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 8; i++)
+		add_record(t, "chunk", 40e6 + 1e6 * (i % 2));
+	for (i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+		add_record(t, helpers[i], 1e6);
+	t->k.c.processes = t->k.c.execs = t->ntop;
+	t->k.c.cpu_ns = 8 * 40.5e6 + 12e6;
+	hist_put(&t->k.burst_ns, 2e6, 100);
+	hist_put(&t->k.burst_ns, 30e3, 1000);
+	hist_put(&t->k.spawn_ns, 200e3, t->ntop);
+	hist_put(&t->k.exec_ns, 100e3, t->ntop);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_int_equal(a.shape, SHAPE_PROCESS_PER_CHUNK);
+	/* A chunk is a 'chunk' process: 40.5 ms over 50 items, not the run's CPU over 20 execs. */
+	assert_true(fabs(a.work.item_ns - 40.5e6 / 50) < 1);
+	assert_non_null(strstr(a.in[IN_ITEM_NS].source, "8 'chunk' processes"));
+	/* Their CPU times differ by 2.5%, not as the script's bursts do. */
+	assert_true(a.work.item_cv < 0.2);
+	/* Taken from the bursts, the spread would be that of the script's short commands, and
+	 * the chunks would be cut small for it. */
+	assert_true(a.result.best.k >= 25);
+	advice_free(&a);
+	free(t);
+}
+
+/* With more processes than records, --items and --chunksize give the count of chunks; the
+ * script's shell, busier than any one chunk, is not taken for the chunk command. */
+static void test_process_per_chunk_beyond_the_records_uses_the_hinted_count(void **state)
+{
+	struct workload_hints h = {.items = 4000, .chunksize = 10, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+	unsigned int i;
+
+	(void)state;
+	add_record(t, "sh", 5e6);
+	while (t->ntop < AMZ_TRACE_TOP_TASKS)
+		add_record(t, "chunk", 2e6);
+	t->k.c.processes = t->k.c.execs = 402;
+	t->k.c.cpu_ns = 400 * 2e6 + 5e6 + 1e6;
+	for (i = 0; i < 2; i++)
+		hist_put(&t->k.spawn_ns, 200e3, 201);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_true(fabs(a.work.item_ns - (400 * 2e6 + 1e6) / 400 / 10) < 1);
+	assert_non_null(strstr(a.in[IN_ITEM_NS].source, "all but the others seen"));
+	advice_free(&a);
+	free(t);
+}
+
+/* A chunk's process costs at least calibration's spawn of a small binary to its reaped exit,
+ * which includes the loading and the exit that spawn and exec latencies leave out. */
+static void test_process_per_chunk_pays_at_least_a_whole_process_trip(void **state)
+{
+	struct workload_hints h = {.items = 500, .chunksize = 10, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.processes = 50;
+	t->k.c.execs = 50;
+	t->k.c.cpu_ns = 50 * 20000000ull;
+	hist_put(&t->k.spawn_ns, 50e3, 50);
+	hist_put(&t->k.exec_ns, 50e3, 50);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_true(fabs(a.host.dispatch_ns - 250e3) < 1);
+	assert_non_null(strstr(a.in[IN_DISPATCH].source, "posix_spawn"));
 	advice_free(&a);
 	free(t);
 }
@@ -375,6 +469,9 @@ int main(void)
 		cmocka_unit_test(test_markers_give_items_and_cpu_time_per_item),
 		cmocka_unit_test(test_sleeping_chunks_count_cpus_in_the_part_they_use),
 		cmocka_unit_test(test_process_per_chunk_charges_spawn_and_exec_per_chunk),
+		cmocka_unit_test(test_process_per_chunk_counts_only_the_chunk_command),
+		cmocka_unit_test(test_process_per_chunk_pays_at_least_a_whole_process_trip),
+		cmocka_unit_test(test_process_per_chunk_beyond_the_records_uses_the_hinted_count),
 		cmocka_unit_test(test_workers_without_items_answer_in_chunk_duration),
 		cmocka_unit_test(test_black_box_pools_are_advised_fixed_chunks),
 		cmocka_unit_test(test_pool_map_items_from_workers_and_hand_off_from_helpers),
