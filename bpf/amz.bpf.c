@@ -818,7 +818,7 @@ static __always_inline void on_chunk_end(__u64 first, __u64 count)
 {
 	struct amz_task_state *t = task_of((__u32)bpf_get_current_pid_tgid());
 	struct amz_stats *st;
-	__u64 now;
+	__u64 now, cpu;
 
 	if (!t)
 		return;
@@ -830,11 +830,19 @@ static __always_inline void on_chunk_end(__u64 first, __u64 count)
 		return;
 	}
 	now = bpf_ktime_get_ns();
+	cpu = cpu_so_far(t, now) - t->chunk_begin_cpu;
 	hist_add_atomic(&st->chunk_ns, now - t->chunk_begin_ns);
-	hist_add_atomic(&st->chunk_cpu_ns, cpu_so_far(t, now) - t->chunk_begin_cpu);
+	hist_add_atomic(&st->chunk_cpu_ns, cpu);
 	hist_add_atomic(&st->chunk_items_h, count);
 	__sync_fetch_and_add(&st->c.chunks, 1);
 	__sync_fetch_and_add(&st->c.chunk_items, count);
+	/* A thread's first chunk pays what its later ones find done: page faults, lazy loading,
+	 * cold caches. */
+	if (!t->s.chunks) {
+		__sync_fetch_and_add(&st->c.first_chunks, 1);
+		__sync_fetch_and_add(&st->c.first_items, count);
+		__sync_fetch_and_add(&st->c.first_cpu_ns, cpu);
+	}
 	t->s.chunks++;
 	t->chunk_begin_ns = 0;
 	t->chunk_end_ns = now;

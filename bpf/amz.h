@@ -48,6 +48,9 @@ struct amz_counters {
 	unsigned long long chunks;	    /* amz:chunk_end markers matched with their begin */
 	unsigned long long chunk_items;	    /* items in those chunks */
 	unsigned long long chunk_unmatched; /* amz:chunk_end seen without a chunk_begin */
+	unsigned long long first_chunks;    /* chunks that were their thread's first */
+	unsigned long long first_items;	    /* items in those chunks */
+	unsigned long long first_cpu_ns;    /* time on a CPU in those chunks */
 	unsigned long long conc_races;	    /* concurrency updates abandoned after contention */
 };
 

@@ -13,19 +13,13 @@
 #define PARTS_PER_CHUNK 64
 
 static const char *const input_names[IN_COUNT] = {
-	[IN_ITEMS] = "items",
-	[IN_ITEM_NS] = "item_ns",
-	[IN_ITEM_CV] = "item_cv",
-	[IN_BYTES] = "bytes_per_item",
-	[IN_WORKER_MEM] = "worker_mem_bytes",
-	[IN_SPAWN] = "spawn_ns",
-	[IN_DISPATCH] = "dispatch_ns",
-	[IN_IPC] = "ipc_ns_per_byte",
-	[IN_CPUS] = "cpus",
-	[IN_CORES] = "physical_cores",
-	[IN_SMT] = "smt_scaling",
-	[IN_QUOTA] = "quota_cpus",
-	[IN_MEMORY] = "memory_left_bytes",
+	[IN_ITEMS] = "items",	       [IN_ITEM_NS] = "item_ns",
+	[IN_ITEM_CV] = "item_cv",      [IN_WARMUP] = "warmup_ns",
+	[IN_BYTES] = "bytes_per_item", [IN_WORKER_MEM] = "worker_mem_bytes",
+	[IN_SPAWN] = "spawn_ns",       [IN_DISPATCH] = "dispatch_ns",
+	[IN_IPC] = "ipc_ns_per_byte",  [IN_CPUS] = "cpus",
+	[IN_CORES] = "physical_cores", [IN_SMT] = "smt_scaling",
+	[IN_QUOTA] = "quota_cpus",     [IN_MEMORY] = "memory_left_bytes",
 };
 
 static void set_input(struct advice *a, enum advice_input_id id, double v, const char *fmt, ...)
@@ -310,6 +304,8 @@ struct chunks_seen {
 	double wall_ns;	       /* mean wall time of one chunk, 0 unknown */
 	const char *cv_unseen; /* why the spread is not known, or NULL */
 	char how[160];
+	double warmup_ns; /* a thread's first chunk beyond its later ones, 0 none */
+	char warmup_how[160];
 };
 
 /* A chunk's time on a CPU over its wall time once the run's waits for a CPU (not the chunk's
@@ -326,6 +322,63 @@ static double on_cpu_fraction(const struct amz_trace *t)
 
 /* A chunk's CPU time, not its wall time: a worker waiting for a CPU taken by others is not
  * doing the chunk's work, and the model charges sharing CPUs separately. */
+/* The spread of the chunk times without each thread's first chunk, taken out of the histogram
+ * from its top slots down: where warm-up stands out of the noise, the first chunks are the
+ * longest. Below 1e-9 the spread is rounding, and is none. */
+static double later_chunks_cv(const struct amz_trace *t)
+{
+	const struct amz_counters *c = &t->k.c;
+	struct amz_hist later = t->k.chunk_cpu_ns;
+	unsigned long long left = c->first_chunks;
+	double cv;
+	int i;
+
+	if (later.count < left || later.sum < c->first_cpu_ns)
+		return hist_cv(&later);
+	for (i = AMZ_HIST_SLOTS - 1; i >= 0 && left; i--) {
+		unsigned long long take = later.slot[i] < left ? later.slot[i] : left;
+
+		later.slot[i] -= take;
+		left -= take;
+	}
+	later.count -= c->first_chunks;
+	later.sum -= c->first_cpu_ns;
+	cv = hist_cv(&later);
+	return cv < 1e-9 ? 0 : cv;
+}
+
+/* A thread's first chunk over its later ones, per thread, counted where it stands out of the
+ * spread of item times by three standard errors (a spread that the first chunks themselves
+ * widen: this errs towards seeing none). The chunk time is then that of the later chunks. */
+static void first_chunk_excess(const struct amz_trace *t, struct chunks_seen *s)
+{
+	const struct amz_counters *c = &t->k.c;
+	double later_items = (double)c->chunk_items - (double)c->first_items;
+	double later_cpu = (double)t->k.chunk_cpu_ns.sum - (double)c->first_cpu_ns;
+	double per_item, excess, item_cv, noise;
+
+	snprintf(s->warmup_how, sizeof(s->warmup_how), "not seen: no thread ran two chunks");
+	if (!c->first_chunks || !c->first_items || later_items <= 0 || later_cpu <= 0)
+		return;
+	per_item = later_cpu / later_items;
+	excess = ((double)c->first_cpu_ns - (double)c->first_items * per_item) /
+		 (double)c->first_chunks;
+	item_cv = s->cv * sqrt(s->items / s->count);
+	noise = 3 * per_item * item_cv * sqrt((double)c->first_items) / (double)c->first_chunks;
+	if (excess <= noise) {
+		snprintf(s->warmup_how, sizeof(s->warmup_how),
+			 "none seen: a thread's first chunk took no longer than its later ones, "
+			 "within the spread of item times");
+		return;
+	}
+	s->warmup_ns = excess;
+	s->ns = per_item * s->items / s->count;
+	s->cv = later_chunks_cv(t);
+	snprintf(s->warmup_how, sizeof(s->warmup_how),
+		 "chunk markers: a thread's first chunk over its later ones (mean of %llu threads)",
+		 c->first_chunks);
+}
+
 static void from_markers(const struct amz_trace *t, struct chunks_seen *s)
 {
 	const struct amz_hist *cpu = &t->k.chunk_cpu_ns;
@@ -342,6 +395,13 @@ static void from_markers(const struct amz_trace *t, struct chunks_seen *s)
 	s->wall_ns = (double)t->k.chunk_ns.sum / s->count;
 	snprintf(s->how, sizeof(s->how), "chunk markers: %.0f items in %.0f chunks, %s time",
 		 s->items, s->count, wall ? "wall (no CPU time was recorded)" : "CPU");
+	if (wall)
+		snprintf(s->warmup_how, sizeof(s->warmup_how),
+			 "not seen: no CPU time of chunks was recorded");
+	else
+		first_chunk_excess(t, s);
+	if (s->warmup_ns > 0)
+		strncat(s->how, ", after each thread's first", sizeof(s->how) - strlen(s->how) - 1);
 }
 
 /* The chunks' processes among the task records: those of the name with the most CPU time in
@@ -579,13 +639,31 @@ static bool count_cpus_in_parts(struct advice *a, double on_cpu)
 	return true;
 }
 
+/* The source of a chunk time that was CPU time and is now wall time. */
+static void say_wall_time(struct chunks_seen *s)
+{
+	char *cpu = strstr(s->how, "CPU time");
+	char rest[sizeof(s->how)];
+
+	if (!cpu)
+		return;
+	snprintf(rest, sizeof(rest), "%s", cpu + strlen("CPU time"));
+	snprintf(cpu, sizeof(s->how) - (size_t)(cpu - s->how), "wall time%s", rest);
+	if (strstr(s->how, ", after each thread's first"))
+		*strstr(s->how, ", after each thread's first") = '\0';
+}
+
 static void chunks_in_parts(struct advice *a, struct chunks_seen *s)
 {
 	if (s->wall_ns <= 0 || !count_cpus_in_parts(a, s->on_cpu))
 		return;
 	s->ns = s->wall_ns;
-	s->how[strlen(s->how) - strlen("CPU time")] = '\0';
-	strncat(s->how, "wall time", sizeof(s->how) - strlen(s->how) - 1);
+	say_wall_time(s);
+	if (s->warmup_ns > 0) {
+		s->warmup_ns = 0;
+		snprintf(s->warmup_how, sizeof(s->warmup_how),
+			 "not counted: the chunks sleep, and their wall time is taken whole");
+	}
 }
 
 /* Items known: the model works in items. */
@@ -688,6 +766,10 @@ int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct 
 			      h->items > 0 ? "--items" : "chunk markers");
 	else
 		work_in_parts(a, &s);
+	a->work.warmup_ns = s.warmup_ns;
+	set_input(a, IN_WARMUP, s.warmup_ns, "%s",
+		  a->shape == SHAPE_MARKERS ? s.warmup_how
+					    : "unknown without chunk markers: taken as none");
 	return 0;
 }
 

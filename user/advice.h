@@ -31,6 +31,7 @@ enum advice_input_id {
 	IN_ITEMS,
 	IN_ITEM_NS,
 	IN_ITEM_CV,
+	IN_WARMUP,
 	IN_BYTES,
 	IN_WORKER_MEM,
 	IN_SPAWN,

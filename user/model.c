@@ -110,7 +110,8 @@ static int check_work(const struct model_work *w, struct amz_err *err)
 	    check_number(err, "item_cv", "the spread of item times", w->item_cv, true) ||
 	    check_number(err, "bytes_in", "bytes sent per item", w->bytes_in, true) ||
 	    check_number(err, "bytes_out", "bytes returned per item", w->bytes_out, true) ||
-	    check_number(err, "worker_mem_bytes", "memory per worker", w->worker_mem_bytes, true))
+	    check_number(err, "worker_mem_bytes", "memory per worker", w->worker_mem_bytes, true) ||
+	    check_number(err, "warmup_ns", "a worker's warm-up", w->warmup_ns, true))
 		return -1;
 	return 0;
 }
@@ -693,9 +694,10 @@ static double factoring_time(const struct env *e, double kmin)
 	return throttle(e, cpu_time(e, busy), fmax(t, e->n * e->h->spawn_ns));
 }
 
+/* Every worker warms up on its first chunk at the same time: the whole schedule moves by it. */
 static double point_time(const struct env *e, double k, enum model_schedule s)
 {
-	return s == MODEL_FACTORING ? factoring_time(e, k) : fixed_time(e, k);
+	return e->w->warmup_ns + (s == MODEL_FACTORING ? factoring_time(e, k) : fixed_time(e, k));
 }
 
 static bool valid_point(const struct model_work *w, int n, double k, enum model_schedule s)
@@ -858,7 +860,8 @@ static double factoring_bound(const struct env *e, double k1, double k2)
 
 static double point_bound(const struct env *e, double k1, double k2, enum model_schedule s)
 {
-	return s == MODEL_FACTORING ? factoring_bound(e, k1, k2) : fixed_bound(e, k1, k2);
+	return e->w->warmup_ns +
+	       (s == MODEL_FACTORING ? factoring_bound(e, k1, k2) : fixed_bound(e, k1, k2));
 }
 
 /* The intervals of k still to search, the one with the least bound first. */
@@ -1036,8 +1039,10 @@ static double serial_time(const struct model_work *w, const struct model_host *h
 {
 	struct env e;
 
+	double work = w->items * w->item_ns + w->warmup_ns;
+
 	env_init(&e, w, h, 1);
-	return throttle(&e, w->items * w->item_ns, w->items * w->item_ns);
+	return throttle(&e, work, work);
 }
 
 int model_best_chunk(const struct model_work *w, const struct model_host *h, int n,
@@ -1206,6 +1211,7 @@ static struct model_point *choose_pool(struct model_result *r, const struct mode
 static void point_costs(const struct model_work *w, const struct model_host *h,
 			const struct model_point *p, struct model_costs *c)
 {
+	struct model_work cold = *w;
 	struct model_host free_host = *h;
 	double with_all, no_spawn, no_dispatch, no_sharing;
 	struct env e;
@@ -1213,6 +1219,8 @@ static void point_costs(const struct model_work *w, const struct model_host *h,
 	env_init(&e, w, &free_host, p->n);
 	with_all = point_time(&e, p->k, p->schedule);
 	free_host.spawn_ns = 0;
+	cold.warmup_ns = 0;
+	e.w = &cold;
 	no_spawn = point_time(&e, p->k, p->schedule);
 	free_host.dispatch_ns = free_host.ipc_ns_per_byte = 0;
 	e.beta = 0;
@@ -1268,7 +1276,7 @@ static const char *format_schedule(char *buf, size_t len, const struct model_poi
 static const char *largest_cost(const struct model_costs *c, double *ns)
 {
 	static const char *const names[] = {
-		"spawn (starting the workers one after another)",
+		"spawn (starting the workers one after another, and their warm-up)",
 		"dispatch (handing out chunks and moving their bytes)",
 		"CPUs (workers sharing or throttled CPUs)",
 		"tail (workers idle while the last chunks finish)",
@@ -1432,7 +1440,8 @@ static void serial_point(struct model_result *r, const struct model_work *w)
 	};
 }
 
-/* The smallest chunk predicted within MODEL_ROBUST of the fastest for the pool's workers.
+/* The smallest chunk predicted within MODEL_ROBUST of the fastest for the pool's workers, the
+ * warm-up, which no chunk size changes, left out of the margin.
  * Chunks of one per worker are fastest on paper when items are alike, but a worker slowed by
  * anything the model does not see (an interrupt, another process, a page fault) then holds the
  * whole run; smaller chunks let the others take over its share. The makespan falls as chunks
@@ -1440,7 +1449,8 @@ static void serial_point(struct model_result *r, const struct model_work *w)
 static void prefer_smaller_chunks(const struct model_work *w, const struct model_host *h,
 				  struct model_point *p, double serial_ns)
 {
-	double limit = p->makespan_ns * (1 + MODEL_ROBUST), lo = 1, hi = p->k, mid, t;
+	double warmup = w->warmup_ns, lo = 1, hi = p->k, mid, t;
+	double limit = warmup + (p->makespan_ns - warmup) * (1 + MODEL_ROBUST);
 	struct env e;
 
 	if (p->k <= 1 || p->gap > 0)

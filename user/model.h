@@ -26,8 +26,7 @@
 /* What the items are like. Times are in nanoseconds of one CPU running the item alone.
  * An item's time is taken as the same however many workers run at once: items that compete for
  * memory bandwidth, a shared cache or a lock in the kernel run slower side by side, and the
- * model then predicts more speedup than comes (tools/bench/grid's memory workload, whose items
- * each fault in 16 MiB: 1.88 predicted, 1.34 measured on 2 CPUs). */
+ * model then predicts more speedup than comes. */
 struct model_work {
 	double items;		 /* N, a whole number; 0 for a stream of unknown length */
 	double item_ns;		 /* mean time of one item, serially on one CPU (> 0) */
@@ -35,6 +34,9 @@ struct model_work {
 	double bytes_in;	 /* bytes per item the dispatcher sends to a worker */
 	double bytes_out;	 /* bytes per item a worker sends back */
 	double worker_mem_bytes; /* memory each worker adds to the total; 0 when unknown */
+	double warmup_ns;	 /* what a worker's first chunk costs beyond its later ones (page
+				  * faults, lazy loading, cold caches): paid once by every worker,
+				  * at once, and once by a serial run; 0 when none or unknown */
 };
 
 /* What this host charges and offers, from calibration and host detection. */
@@ -83,7 +85,7 @@ struct model_point {
  * order spawn, dispatch, cpu, so that the five add up to the makespan. */
 struct model_costs {
 	double ideal_ns;    /* items * item_ns / n */
-	double spawn_ns;    /* starting the workers one after another */
+	double spawn_ns;    /* starting the workers one after another, and their warm-up */
 	double dispatch_ns; /* hand-offs, IPC bytes, waiting for the dispatcher */
 	double cpu_ns;	    /* fewer CPUs than workers, SMT siblings, quota throttling */
 	double tail_ns;	    /* the end of the run: chunks that do not divide evenly, items

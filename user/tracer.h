@@ -55,12 +55,12 @@ struct amz_trace {
 	/* the kernel's aggregates, every CPU's copy added up; conc_ns includes the time from
 	 * the last change to the read */
 	struct amz_stats k;
-	unsigned int usdt_binaries;	/* binaries whose amz markers are attached */
-	unsigned long long bpf_run_ns;	/* the kernel's run time of our programs */
-	unsigned long long bpf_run_cnt; /* and their number of runs */
+	unsigned int usdt_binaries;	 /* binaries whose amz markers are attached */
+	unsigned long long bpf_run_ns;	 /* the kernel's run time of our programs */
+	unsigned long long bpf_run_cnt;	 /* and their number of runs */
 	unsigned long long bpf_stats_ns; /* the time the kernel counted them, in windows */
-	unsigned long long tasks_seen;	/* task records received or read */
-	unsigned int ntop;		/* valid entries in top, by CPU time, largest first */
+	unsigned long long tasks_seen;	 /* task records received or read */
+	unsigned int ntop;		 /* valid entries in top, by CPU time, largest first */
 	struct amz_task_stats top[AMZ_TRACE_TOP_TASKS];
 
 	/* Followed processes still alive at the read: read after a launched workload's end, what

@@ -87,8 +87,13 @@ static void test_usdt_chunks_and_items_counted_exactly(void **state)
 	assert_int_equal(test_json_int(root, "chunks.unmatched_ends"), 0);
 	assert_int_equal(test_json_int(root, "chunks.duration_ns.count"), 75);
 	assert_int_equal(test_json_int(root, "chunks.items_per_chunk.max"), 7);
-	/* Each thread has one gap fewer than chunks. */
+	/* Each thread has one gap fewer than chunks, and one first chunk. */
 	assert_int_equal(test_json_int(root, "chunks.gap_ns.count"), 72);
+	assert_int_equal(test_json_int(root, "chunks.first_per_thread"), 3);
+	assert_int_equal(test_json_int(root, "chunks.first_items"), 3 * 7);
+	assert_true(test_json_int(root, "chunks.first_cpu_ns") > 0);
+	assert_true(test_json_int(root, "chunks.first_cpu_ns") <
+		    test_json_int(root, "chunks.cpu_ns.sum"));
 	json_object_put(root);
 	test_run_free(&r);
 }

@@ -103,6 +103,63 @@ static void test_markers_give_items_and_cpu_time_per_item(void **state)
 	free(t);
 }
 
+/* Two threads whose first chunk of 6 items fault in their memory: 15 ms, then 3 ms a chunk. */
+static void test_first_chunks_give_warmup_and_later_ones_the_item_time(void **state)
+{
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.processes = 2;
+	t->k.c.chunks = 8;
+	t->k.c.chunk_items = 48;
+	t->k.c.first_chunks = 2;
+	t->k.c.first_items = 12;
+	t->k.c.first_cpu_ns = 30000000;
+	hist_put(&t->k.chunk_cpu_ns, 3e6, 6);
+	hist_put(&t->k.chunk_cpu_ns, 15e6, 2);
+	hist_put(&t->k.chunk_ns, 3e6, 6);
+	hist_put(&t->k.chunk_ns, 15e6, 2);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_true(fabs(a.work.item_ns - 0.5e6) < 1);
+	assert_true(fabs(a.work.warmup_ns - 12e6) < 1);
+	assert_true(fabs(a.in[IN_WARMUP].value - 12e6) < 1);
+	assert_non_null(strstr(a.in[IN_WARMUP].source, "first chunk over its later ones"));
+	/* The later chunks are alike: the first ones' length is no spread of items. */
+	assert_true(a.work.item_cv == 0);
+	advice_free(&a);
+	free(t);
+}
+
+/* Items that vary widely: first chunks a little longer than the mean are no warm-up. */
+static void test_first_chunks_within_the_spread_are_no_warmup(void **state)
+{
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.threads = 4;
+	t->k.c.chunks = 40;
+	t->k.c.chunk_items = 400;
+	t->k.c.first_chunks = 4;
+	t->k.c.first_items = 40;
+	t->k.c.first_cpu_ns = 4 * 5000000ull;
+	hist_put(&t->k.chunk_cpu_ns, 1e6, 20);
+	hist_put(&t->k.chunk_cpu_ns, 8e6, 20);
+	hist_put(&t->k.chunk_ns, 1e6, 20);
+	hist_put(&t->k.chunk_ns, 8e6, 20);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_true(a.work.warmup_ns == 0);
+	assert_non_null(strstr(a.in[IN_WARMUP].source, "none seen"));
+	assert_true(fabs(a.work.item_ns - 180e6 / 400) < 1);
+	advice_free(&a);
+	free(t);
+}
+
 /* Chunks that sleep 90% of their time: each worker needs a tenth of a CPU. */
 static void test_sleeping_chunks_count_cpus_in_the_part_they_use(void **state)
 {
@@ -468,6 +525,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_markers_give_items_and_cpu_time_per_item),
 		cmocka_unit_test(test_sleeping_chunks_count_cpus_in_the_part_they_use),
+		cmocka_unit_test(test_first_chunks_give_warmup_and_later_ones_the_item_time),
+		cmocka_unit_test(test_first_chunks_within_the_spread_are_no_warmup),
 		cmocka_unit_test(test_process_per_chunk_charges_spawn_and_exec_per_chunk),
 		cmocka_unit_test(test_process_per_chunk_counts_only_the_chunk_command),
 		cmocka_unit_test(test_process_per_chunk_pays_at_least_a_whole_process_trip),

@@ -61,6 +61,34 @@ static void test_no_overhead_uses_every_usable_cpu(void **state)
 	model_result_free(&r);
 }
 
+/* Warm-up moves every point and the serial time by itself: the same choice, a smaller speedup,
+ * and the largest cost named spawn when it dominates. */
+static void test_warmup_moves_the_whole_schedule(void **state)
+{
+	struct model_work w = work(48, 0.5 * MS, 0), warm = w;
+	struct model_host h = host(2);
+	struct model_result cold_r, warm_r;
+	int k;
+
+	(void)state;
+	warm.warmup_ns = 12 * MS;
+	for (k = 1; k <= 48; k *= 2)
+		assert_true(fabs(model_makespan(&warm, &h, 2, k, MODEL_FIXED) -
+				 model_makespan(&w, &h, 2, k, MODEL_FIXED) - 12 * MS) < 1e-3);
+	optimize(&w, &h, &cold_r);
+	optimize(&warm, &h, &warm_r);
+	assert_true(fabs(warm_r.serial_ns - cold_r.serial_ns - 12 * MS) < 1e-3);
+	assert_int_equal(warm_r.best.n, cold_r.best.n);
+	assert_true(warm_r.best.k == cold_r.best.k);
+	/* 24 ms of work on 2 CPUs: 1.9 times without warm-up, under 1.5 times with it. */
+	assert_true(cold_r.best.speedup > 1.8);
+	assert_true(warm_r.best.speedup < 1.5);
+	assert_true(warm_r.costs.spawn_ns >= 12 * MS);
+	assert_contains(warm_r.reason, "warm-up");
+	model_result_free(&cold_r);
+	model_result_free(&warm_r);
+}
+
 static void test_overhead_larger_than_the_work_runs_serially(void **state)
 {
 	struct model_work w = work(100, 1 * US, 0.3);
@@ -523,6 +551,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_overhead_uses_every_usable_cpu),
 		cmocka_unit_test(test_overhead_larger_than_the_work_runs_serially),
+		cmocka_unit_test(test_warmup_moves_the_whole_schedule),
 		cmocka_unit_test(test_quota_of_one_and_a_half_cpus_gives_two_workers),
 		cmocka_unit_test(test_memory_for_three_workers_caps_the_pool_at_three),
 		cmocka_unit_test(test_no_memory_for_one_worker_runs_serially),
