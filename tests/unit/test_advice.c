@@ -184,18 +184,26 @@ static void test_sleeping_chunks_count_cpus_in_the_part_they_use(void **state)
 	free(t);
 }
 
-static void test_process_per_chunk_charges_spawn_and_exec_per_chunk(void **state)
+/* 50 processes of 20 ms of CPU each, without records of them: each taken for a chunk. */
+static struct amz_trace *process_per_chunk_trace(double spawn_ns, double exec_ns)
 {
-	struct workload_hints h = {.items = 500, .chunksize = 10, .jobs = 2};
 	struct amz_trace *t = bpf_trace();
-	struct advice a;
 
-	(void)state;
 	t->k.c.processes = 50;
 	t->k.c.execs = 50;
 	t->k.c.cpu_ns = 50 * 20000000ull;
-	hist_put(&t->k.spawn_ns, 200e3, 50);
-	hist_put(&t->k.exec_ns, 500e3, 50);
+	hist_put(&t->k.spawn_ns, spawn_ns, 50);
+	hist_put(&t->k.exec_ns, exec_ns, 50);
+	return t;
+}
+
+static void test_process_per_chunk_charges_spawn_and_exec_per_chunk(void **state)
+{
+	struct workload_hints h = {.items = 500, .chunksize = 10, .jobs = 2};
+	struct amz_trace *t = process_per_chunk_trace(200e3, 500e3);
+	struct advice a;
+
+	(void)state;
 	advise(&a, "v2-host", t, &h, true);
 
 	assert_int_equal(a.shape, SHAPE_PROCESS_PER_CHUNK);
@@ -283,15 +291,10 @@ static void test_process_per_chunk_beyond_the_records_uses_the_hinted_count(void
 static void test_process_per_chunk_pays_at_least_a_whole_process_trip(void **state)
 {
 	struct workload_hints h = {.items = 500, .chunksize = 10, .jobs = 2};
-	struct amz_trace *t = bpf_trace();
+	struct amz_trace *t = process_per_chunk_trace(50e3, 50e3);
 	struct advice a;
 
 	(void)state;
-	t->k.c.processes = 50;
-	t->k.c.execs = 50;
-	t->k.c.cpu_ns = 50 * 20000000ull;
-	hist_put(&t->k.spawn_ns, 50e3, 50);
-	hist_put(&t->k.exec_ns, 50e3, 50);
 	advise(&a, "v2-host", t, &h, true);
 
 	assert_true(fabs(a.host.dispatch_ns - 250e3) < 1);
