@@ -357,8 +357,13 @@ static void first_chunk_excess(const struct amz_trace *t, struct chunks_seen *s)
 	double later_cpu = (double)t->k.chunk_cpu_ns.sum - (double)c->first_cpu_ns;
 	double per_item, excess, item_cv, noise;
 
+	if (!c->first_chunks) {
+		snprintf(s->warmup_how, sizeof(s->warmup_how),
+			 "not recorded: the trace was saved before first chunks were counted");
+		return;
+	}
 	snprintf(s->warmup_how, sizeof(s->warmup_how), "not seen: no thread ran two chunks");
-	if (!c->first_chunks || !c->first_items || later_items <= 0 || later_cpu <= 0)
+	if (!c->first_items || later_items <= 0 || later_cpu <= 0)
 		return;
 	per_item = later_cpu / later_items;
 	excess = ((double)c->first_cpu_ns - (double)c->first_items * per_item) /

@@ -99,6 +99,9 @@ static void test_markers_give_items_and_cpu_time_per_item(void **state)
 	assert_true(fabs(a.work.item_ns - 1e6) < 1);
 	assert_non_null(strstr(a.in[IN_ITEM_NS].source, "CPU time"));
 	assert_true(a.result.best.n >= 1);
+	/* A trace saved before first chunks were counted has none: no warm-up is made up. */
+	assert_true(a.work.warmup_ns == 0);
+	assert_non_null(strstr(a.in[IN_WARMUP].source, "not recorded"));
 	advice_free(&a);
 	free(t);
 }
