@@ -760,8 +760,11 @@ int advice_from_trace(struct advice *a, const struct amz_trace *t, const struct 
 	if (s.ns <= 0)
 		return amz_fail(err, EINVAL, "the run shows no chunk of work to measure");
 
-	/* Only libamorsize's pool, whose chunks the markers show, can shrink its chunks. */
+	/* Only libamorsize's pool, whose chunks the markers show, can shrink its chunks; it
+	 * also starts all its workers before the first chunk. How another pool starts its
+	 * workers is not seen: each is taken to work from its start. */
 	a->host.fixed_only = a->shape != SHAPE_MARKERS;
+	a->host.start_together = a->shape == SHAPE_MARKERS;
 	current_configuration(a, t, h, &s);
 	refine_costs(a, t, a->shape,
 		     a->shape == SHAPE_WORKERS && h->items > 0 && h->chunksize > 0 ? s.count : 0);
@@ -786,6 +789,7 @@ void advice_from_sample(struct advice *a, const struct advice_sample *s, double 
 
 	a->shape = SHAPE_LIBRARY;
 	a->absolute = true;
+	a->host.start_together = true;
 	a->work.items = items;
 	a->work.item_ns = s->item_ns;
 	a->work.item_cv = s->item_cv;

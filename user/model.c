@@ -694,10 +694,28 @@ static double factoring_time(const struct env *e, double kmin)
 	return throttle(e, cpu_time(e, busy), fmax(t, e->n * e->h->spawn_ns));
 }
 
+/* A pool that starts all its workers first runs the map as if they cost nothing to start,
+ * after n starts; e0 and h0 hold that pool. Returns the time the starts take. */
+static double started_first(const struct env *e, struct env *e0, struct model_host *h0)
+{
+	*e0 = *e;
+	if (!e->h->start_together)
+		return 0;
+	*h0 = *e->h;
+	h0->spawn_ns = 0;
+	e0->h = h0;
+	return e->n * e->h->spawn_ns;
+}
+
 /* Every worker warms up on its first chunk at the same time: the whole schedule moves by it. */
 static double point_time(const struct env *e, double k, enum model_schedule s)
 {
-	return e->w->warmup_ns + (s == MODEL_FACTORING ? factoring_time(e, k) : fixed_time(e, k));
+	struct model_host h0;
+	struct env e0;
+	double starts = started_first(e, &e0, &h0);
+
+	return starts + e->w->warmup_ns +
+	       (s == MODEL_FACTORING ? factoring_time(&e0, k) : fixed_time(&e0, k));
 }
 
 static bool valid_point(const struct model_work *w, int n, double k, enum model_schedule s)
@@ -860,8 +878,12 @@ static double factoring_bound(const struct env *e, double k1, double k2)
 
 static double point_bound(const struct env *e, double k1, double k2, enum model_schedule s)
 {
-	return e->w->warmup_ns +
-	       (s == MODEL_FACTORING ? factoring_bound(e, k1, k2) : fixed_bound(e, k1, k2));
+	struct model_host h0;
+	struct env e0;
+	double starts = started_first(e, &e0, &h0);
+
+	return starts + e->w->warmup_ns +
+	       (s == MODEL_FACTORING ? factoring_bound(&e0, k1, k2) : fixed_bound(&e0, k1, k2));
 }
 
 /* The intervals of k still to search, the one with the least bound first. */

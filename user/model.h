@@ -42,7 +42,8 @@ struct model_work {
 /* What this host charges and offers, from calibration and host detection. */
 struct model_host {
 	double spawn_ns;	/* time the parent takes to start one worker; the parent starts
-				 * them one after another, so worker j is ready at j * spawn_ns */
+				 * them one after another, so worker j is ready at j * spawn_ns
+				 * (see start_together) */
 	double dispatch_ns;	/* time one chunk hand-off holds the dispatcher, payload aside:
 				 * the worker's request, the wakeup, the queue or pipe round trip */
 	double ipc_ns_per_byte; /* time per byte moved between the dispatcher and a worker, in
@@ -58,6 +59,9 @@ struct model_host {
 	int max_workers;	/* the largest n searched, 1..MODEL_MAX_WORKERS */
 	bool fixed_only;	/* the pool cuts chunks of k items only (xargs -n, Pool.map):
 				 * factoring is not weighed */
+	bool start_together;	/* the pool starts every worker before it hands out the first
+				 * chunk (libamorsize's): all are ready at n * spawn_ns, not
+				 * worker j at j * spawn_ns */
 };
 
 /* MODEL_FIXED: chunks of k items, the last one holding what is left (Python's Pool.map

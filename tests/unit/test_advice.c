@@ -99,6 +99,8 @@ static void test_markers_give_items_and_cpu_time_per_item(void **state)
 	assert_true(fabs(a.work.item_ns - 1e6) < 1);
 	assert_non_null(strstr(a.in[IN_ITEM_NS].source, "CPU time"));
 	assert_true(a.result.best.n >= 1);
+	/* libamorsize's pool, which the markers show, starts every worker before a chunk. */
+	assert_true(a.host.start_together);
 	/* A trace saved before first chunks were counted has none: no warm-up is made up. */
 	assert_true(a.work.warmup_ns == 0);
 	assert_non_null(strstr(a.in[IN_WARMUP].source, "not recorded"));
@@ -210,6 +212,7 @@ static void test_process_per_chunk_charges_spawn_and_exec_per_chunk(void **state
 	advise(&a, "v2-host", t, &h, true);
 
 	assert_int_equal(a.shape, SHAPE_PROCESS_PER_CHUNK);
+	assert_false(a.host.start_together);
 	assert_true(a.host.spawn_ns == 0);
 	assert_true(fabs(a.host.dispatch_ns - 700e3) < 1);
 	assert_true(fabs(a.work.item_ns - 2e6) < 1);

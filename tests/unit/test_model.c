@@ -89,6 +89,31 @@ static void test_warmup_moves_the_whole_schedule(void **state)
 	model_result_free(&warm_r);
 }
 
+/* A pool that starts every worker before the first chunk: the map, as if starts were free,
+ * after n of them; never sooner than workers that take chunks as they start. */
+static void test_workers_started_together_begin_after_all_starts(void **state)
+{
+	struct model_work w = work(200, 1 * MS, 0);
+	struct model_host staggered = host(2), together = host(2), free_starts = host(2);
+	int n, k;
+
+	(void)state;
+	staggered.max_workers = together.max_workers = free_starts.max_workers = 64;
+	staggered.logical_cpus = together.logical_cpus = free_starts.logical_cpus = 64;
+	staggered.physical_cores = together.physical_cores = free_starts.physical_cores = 64;
+	together.start_together = true;
+	free_starts.spawn_ns = 0;
+	for (n = 1; n <= 64; n *= 4)
+		for (k = 1; k <= 64; k *= 8) {
+			double t = model_makespan(&w, &together, n, k, MODEL_FIXED);
+
+			assert_true(fabs(t - n * together.spawn_ns -
+					 model_makespan(&w, &free_starts, n, k, MODEL_FIXED)) <
+				    1e-3);
+			assert_true(t >= model_makespan(&w, &staggered, n, k, MODEL_FIXED) - 1e-3);
+		}
+}
+
 static void test_overhead_larger_than_the_work_runs_serially(void **state)
 {
 	struct model_work w = work(100, 1 * US, 0.3);
@@ -552,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_no_overhead_uses_every_usable_cpu),
 		cmocka_unit_test(test_overhead_larger_than_the_work_runs_serially),
 		cmocka_unit_test(test_warmup_moves_the_whole_schedule),
+		cmocka_unit_test(test_workers_started_together_begin_after_all_starts),
 		cmocka_unit_test(test_quota_of_one_and_a_half_cpus_gives_two_workers),
 		cmocka_unit_test(test_memory_for_three_workers_caps_the_pool_at_three),
 		cmocka_unit_test(test_no_memory_for_one_worker_runs_serially),
