@@ -76,6 +76,22 @@ static void advise(struct advice *a, const char *fixture, struct amz_trace *t,
 		assert_int_equal(r, -1);
 }
 
+/* Chunks of ns nanoseconds each, on a CPU all that time. */
+static void put_busy_chunks(struct amz_trace *t, double ns, unsigned long long count)
+{
+	hist_put(&t->k.chunk_cpu_ns, ns, count);
+	hist_put(&t->k.chunk_ns, ns, count);
+}
+
+/* The threads' first chunks: how many, their items and their CPU time in all. */
+static void put_first_chunks(struct amz_trace *t, unsigned long long chunks,
+			     unsigned long long items, unsigned long long cpu_ns)
+{
+	t->k.c.first_chunks = chunks;
+	t->k.c.first_items = items;
+	t->k.c.first_cpu_ns = cpu_ns;
+}
+
 static void test_markers_give_items_and_cpu_time_per_item(void **state)
 {
 	struct workload_hints h = {0};
@@ -119,13 +135,9 @@ static void test_first_chunks_give_warmup_and_later_ones_the_item_time(void **st
 	t->k.c.processes = 2;
 	t->k.c.chunks = 8;
 	t->k.c.chunk_items = 48;
-	t->k.c.first_chunks = 2;
-	t->k.c.first_items = 12;
-	t->k.c.first_cpu_ns = 30000000;
-	hist_put(&t->k.chunk_cpu_ns, 3e6, 6);
-	hist_put(&t->k.chunk_cpu_ns, 15e6, 2);
-	hist_put(&t->k.chunk_ns, 3e6, 6);
-	hist_put(&t->k.chunk_ns, 15e6, 2);
+	put_first_chunks(t, 2, 12, 30000000);
+	put_busy_chunks(t, 3e6, 6);
+	put_busy_chunks(t, 15e6, 2);
 	advise(&a, "v2-host", t, &h, true);
 
 	assert_true(fabs(a.work.item_ns - 0.5e6) < 1);
@@ -149,13 +161,9 @@ static void test_first_chunks_within_the_spread_are_no_warmup(void **state)
 	t->k.c.threads = 4;
 	t->k.c.chunks = 40;
 	t->k.c.chunk_items = 400;
-	t->k.c.first_chunks = 4;
-	t->k.c.first_items = 40;
-	t->k.c.first_cpu_ns = 4 * 5000000ull;
-	hist_put(&t->k.chunk_cpu_ns, 1e6, 20);
-	hist_put(&t->k.chunk_cpu_ns, 8e6, 20);
-	hist_put(&t->k.chunk_ns, 1e6, 20);
-	hist_put(&t->k.chunk_ns, 8e6, 20);
+	put_first_chunks(t, 4, 40, 4 * 5000000ull);
+	put_busy_chunks(t, 1e6, 20);
+	put_busy_chunks(t, 8e6, 20);
 	advise(&a, "v2-host", t, &h, true);
 
 	assert_true(a.work.warmup_ns == 0);
