@@ -575,18 +575,37 @@ static void process_trip(struct advice *a)
 		  "run's spawn and exec");
 }
 
+/* The run's spawns: the parent's time inside the clone call is what it pays per worker, one
+ * after another; the child's wait for its first run is paid side by side, once. Where the
+ * clone calls were not seen, the whole latency is taken per worker. */
+static void run_spawns(struct advice *a, const struct amz_trace *t)
+{
+	const struct amz_hist *spawn = &t->k.spawn_ns, *clone = &t->k.clone_ns;
+	const struct amz_hist *wait = &t->k.first_run_ns;
+
+	if (clone->count == 0 || wait->count == 0) {
+		a->host.spawn_ns = trace_hist_mean(spawn);
+		set_input(a, IN_SPAWN, a->host.spawn_ns,
+			  "this run: %llu spawns, clone call to the child's first run (mean)",
+			  spawn->count);
+		return;
+	}
+	a->host.spawn_ns = trace_hist_mean(clone);
+	a->host.start_wait_ns = trace_hist_mean(wait);
+	set_input(a, IN_SPAWN, a->host.spawn_ns,
+		  "this run: %llu clone calls, the parent's time inside (mean); the child's wait "
+		  "for its first run, %.1f us (mean), is paid once",
+		  clone->count, a->host.start_wait_ns / 1e3);
+}
+
 /* The run's own spawn and hand-off costs, where it measured them, replace calibration's. */
 static void refine_costs(struct advice *a, const struct amz_trace *t, enum advice_shape shape,
 			 double chunks)
 {
 	const struct amz_hist *spawn = &t->k.spawn_ns, *gap = &t->k.chunk_gap_ns;
 
-	if (spawn->count >= 1 && shape != SHAPE_PROCESS_PER_CHUNK) {
-		a->host.spawn_ns = (double)spawn->sum / (double)spawn->count;
-		set_input(a, IN_SPAWN, a->host.spawn_ns,
-			  "this run: %llu spawns, clone call to the child's first run (mean)",
-			  spawn->count);
-	}
+	if (spawn->count >= 1 && shape != SHAPE_PROCESS_PER_CHUNK)
+		run_spawns(a, t);
 	if (shape == SHAPE_MARKERS && gap->count >= 1) {
 		a->host.dispatch_ns = trace_hist_percentile(gap, 0.5);
 		set_input(a, IN_DISPATCH, a->host.dispatch_ns,

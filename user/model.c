@@ -144,6 +144,8 @@ static int check_cpus(const struct model_host *h, struct amz_err *err)
 static int check_host(const struct model_host *h, struct amz_err *err)
 {
 	if (check_number(err, "spawn_ns", "the time to start one worker", h->spawn_ns, true) ||
+	    check_number(err, "start_wait_ns", "a started worker's wait for its first run",
+			 h->start_wait_ns, true) ||
 	    check_number(err, "dispatch_ns", "the time to hand out one chunk", h->dispatch_ns,
 			 true) ||
 	    check_number(err, "ipc_ns_per_byte", "the time to move one byte", h->ipc_ns_per_byte,
@@ -707,14 +709,15 @@ static double started_first(const struct env *e, struct env *e0, struct model_ho
 	return e->n * e->h->spawn_ns;
 }
 
-/* Every worker warms up on its first chunk at the same time: the whole schedule moves by it. */
+/* Every worker waits for its first run, and warms up on its first chunk, at the same time as
+ * the others: the whole schedule moves by both. */
 static double point_time(const struct env *e, double k, enum model_schedule s)
 {
 	struct model_host h0;
 	struct env e0;
 	double starts = started_first(e, &e0, &h0);
 
-	return starts + e->w->warmup_ns +
+	return starts + e->h->start_wait_ns + e->w->warmup_ns +
 	       (s == MODEL_FACTORING ? factoring_time(&e0, k) : fixed_time(&e0, k));
 }
 
@@ -882,7 +885,7 @@ static double point_bound(const struct env *e, double k1, double k2, enum model_
 	struct env e0;
 	double starts = started_first(e, &e0, &h0);
 
-	return starts + e->w->warmup_ns +
+	return starts + e->h->start_wait_ns + e->w->warmup_ns +
 	       (s == MODEL_FACTORING ? factoring_bound(&e0, k1, k2) : fixed_bound(&e0, k1, k2));
 }
 
@@ -1240,7 +1243,7 @@ static void point_costs(const struct model_work *w, const struct model_host *h,
 
 	env_init(&e, w, &free_host, p->n);
 	with_all = point_time(&e, p->k, p->schedule);
-	free_host.spawn_ns = 0;
+	free_host.spawn_ns = free_host.start_wait_ns = 0;
 	cold.warmup_ns = 0;
 	e.w = &cold;
 	no_spawn = point_time(&e, p->k, p->schedule);
@@ -1298,7 +1301,7 @@ static const char *format_schedule(char *buf, size_t len, const struct model_poi
 static const char *largest_cost(const struct model_costs *c, double *ns)
 {
 	static const char *const names[] = {
-		"spawn (starting the workers one after another, and their warm-up)",
+		"spawn (starting the workers, their wait for a first run, and their warm-up)",
 		"dispatch (handing out chunks and moving their bytes)",
 		"CPUs (workers sharing or throttled CPUs)",
 		"tail (workers idle while the last chunks finish)",
@@ -1463,7 +1466,7 @@ static void serial_point(struct model_result *r, const struct model_work *w)
 }
 
 /* The smallest chunk predicted within MODEL_ROBUST of the fastest for the pool's workers, the
- * warm-up, which no chunk size changes, left out of the margin.
+ * warm-up and the wait for a first run, which no chunk size changes, left out of the margin.
  * Chunks of one per worker are fastest on paper when items are alike, but a worker slowed by
  * anything the model does not see (an interrupt, another process, a page fault) then holds the
  * whole run; smaller chunks let the others take over its share. The makespan falls as chunks
@@ -1471,8 +1474,8 @@ static void serial_point(struct model_result *r, const struct model_work *w)
 static void prefer_smaller_chunks(const struct model_work *w, const struct model_host *h,
 				  struct model_point *p, double serial_ns)
 {
-	double warmup = w->warmup_ns, lo = 1, hi = p->k, mid, t;
-	double limit = warmup + (p->makespan_ns - warmup) * (1 + MODEL_ROBUST);
+	double fixed = w->warmup_ns + h->start_wait_ns, lo = 1, hi = p->k, mid, t;
+	double limit = fixed + (p->makespan_ns - fixed) * (1 + MODEL_ROBUST);
 	struct env e;
 
 	if (p->k <= 1 || p->gap > 0)

@@ -44,6 +44,8 @@ struct model_host {
 	double spawn_ns;	/* time the parent takes to start one worker; the parent starts
 				 * them one after another, so worker j is ready at j * spawn_ns
 				 * (see start_together) */
+	double start_wait_ns;	/* a started worker's wait for its first run: the workers wait
+				 * side by side, so the schedule pays it once, not per worker */
 	double dispatch_ns;	/* time one chunk hand-off holds the dispatcher, payload aside:
 				 * the worker's request, the wakeup, the queue or pipe round trip */
 	double ipc_ns_per_byte; /* time per byte moved between the dispatcher and a worker, in
@@ -89,7 +91,7 @@ struct model_point {
  * order spawn, dispatch, cpu, so that the five add up to the makespan. */
 struct model_costs {
 	double ideal_ns;    /* items * item_ns / n */
-	double spawn_ns;    /* starting the workers one after another, and their warm-up */
+	double spawn_ns;    /* starting the workers, their wait for a first run, their warm-up */
 	double dispatch_ns; /* hand-offs, IPC bytes, waiting for the dispatcher */
 	double cpu_ns;	    /* fewer CPUs than workers, SMT siblings, quota throttling */
 	double tail_ns;	    /* the end of the run: chunks that do not divide evenly, items

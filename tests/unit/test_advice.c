@@ -124,6 +124,40 @@ static void test_markers_give_items_and_cpu_time_per_item(void **state)
 	free(t);
 }
 
+/* Two forks: the parent spends 100 us in each clone call, and one child waits 3 ms for a CPU.
+ * The parent pays its clone calls one after another; the waits are side by side. */
+static void test_spawn_splits_the_parents_clone_from_the_childs_wait(void **state)
+{
+	struct workload_hints h = {0};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+
+	(void)state;
+	t->k.c.processes = 2;
+	t->k.c.chunks = 100;
+	t->k.c.chunk_items = 400;
+	put_busy_chunks(t, 4e6, 100);
+	hist_put(&t->k.spawn_ns, 150e3, 1);
+	hist_put(&t->k.spawn_ns, 3.1e6, 1);
+	hist_put(&t->k.clone_ns, 100e3, 2);
+	hist_put(&t->k.first_run_ns, 50e3, 1);
+	hist_put(&t->k.first_run_ns, 3e6, 1);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_true(fabs(a.host.spawn_ns - 100e3) < 1);
+	assert_true(fabs(a.host.start_wait_ns - 1.525e6) < 1);
+	assert_non_null(strstr(a.in[IN_SPAWN].source, "paid once"));
+	advice_free(&a);
+
+	/* Without the clone calls (no syscall hooks), the whole latency is a worker's start. */
+	memset(&t->k.clone_ns, 0, sizeof(t->k.clone_ns));
+	advise(&a, "v2-host", t, &h, true);
+	assert_true(fabs(a.host.spawn_ns - 1.625e6) < 1);
+	assert_true(a.host.start_wait_ns == 0);
+	advice_free(&a);
+	free(t);
+}
+
 /* Two threads whose first chunk of 6 items fault in their memory: 15 ms, then 3 ms a chunk. */
 static void test_first_chunks_give_warmup_and_later_ones_the_item_time(void **state)
 {
@@ -541,6 +575,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_markers_give_items_and_cpu_time_per_item),
+		cmocka_unit_test(test_spawn_splits_the_parents_clone_from_the_childs_wait),
 		cmocka_unit_test(test_sleeping_chunks_count_cpus_in_the_part_they_use),
 		cmocka_unit_test(test_first_chunks_give_warmup_and_later_ones_the_item_time),
 		cmocka_unit_test(test_first_chunks_within_the_spread_are_no_warmup),

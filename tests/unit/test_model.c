@@ -114,6 +114,31 @@ static void test_workers_started_together_begin_after_all_starts(void **state)
 		}
 }
 
+/* Workers that wait side by side for their first run: the schedule moves by one wait, however
+ * many workers, and the serial time not at all. */
+static void test_start_wait_is_paid_once(void **state)
+{
+	struct model_work w = work(400, 1 * MS, 0.5);
+	struct model_host h = host(2), waiting = h;
+	struct model_result r, wr;
+	enum model_schedule s;
+	int n, k;
+
+	(void)state;
+	waiting.start_wait_ns = 3 * MS;
+	for (s = MODEL_FIXED; s <= MODEL_FACTORING; s++)
+		for (n = 1; n <= 8; n *= 2)
+			for (k = 1; k <= 64; k *= 4)
+				assert_true(fabs(model_makespan(&w, &waiting, n, k, s) -
+						 model_makespan(&w, &h, n, k, s) - 3 * MS) < 1e-3);
+	optimize(&w, &h, &r);
+	optimize(&w, &waiting, &wr);
+	assert_true(wr.serial_ns == r.serial_ns);
+	assert_true(wr.costs.spawn_ns >= 3 * MS);
+	model_result_free(&r);
+	model_result_free(&wr);
+}
+
 static void test_overhead_larger_than_the_work_runs_serially(void **state)
 {
 	struct model_work w = work(100, 1 * US, 0.3);
@@ -508,6 +533,16 @@ static void test_negative_spawn_cost_is_refused(void **state)
 	assert_refused(&w, &h, "spawn_ns");
 }
 
+static void test_negative_start_wait_is_refused(void **state)
+{
+	struct model_work w = work(100, 1 * MS, 0);
+	struct model_host h = host(2);
+
+	(void)state;
+	h.start_wait_ns = NAN;
+	assert_refused(&w, &h, "start_wait_ns");
+}
+
 static void test_zero_cpus_are_refused(void **state)
 {
 	struct model_work w = work(100, 1 * MS, 0);
@@ -578,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_overhead_larger_than_the_work_runs_serially),
 		cmocka_unit_test(test_warmup_moves_the_whole_schedule),
 		cmocka_unit_test(test_workers_started_together_begin_after_all_starts),
+		cmocka_unit_test(test_start_wait_is_paid_once),
 		cmocka_unit_test(test_quota_of_one_and_a_half_cpus_gives_two_workers),
 		cmocka_unit_test(test_memory_for_three_workers_caps_the_pool_at_three),
 		cmocka_unit_test(test_no_memory_for_one_worker_runs_serially),
@@ -596,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_stream_gets_a_target_chunk_duration),
 		cmocka_unit_test(test_nan_item_time_is_refused_naming_the_field),
 		cmocka_unit_test(test_negative_spawn_cost_is_refused),
+		cmocka_unit_test(test_negative_start_wait_is_refused),
 		cmocka_unit_test(test_zero_cpus_are_refused),
 		cmocka_unit_test(test_more_cores_than_cpus_are_refused),
 		cmocka_unit_test(test_fractional_items_are_refused),
