@@ -280,19 +280,6 @@ static double worker_bursts(const struct amz_trace *t, double jobs)
 	return n;
 }
 
-static enum advice_shape shape_of(const struct amz_trace *t)
-{
-	const struct amz_counters *c = &t->k.c;
-
-	if (c->chunks > 0)
-		return SHAPE_MARKERS;
-	if (c->execs >= 2 && c->processes >= c->execs)
-		return SHAPE_PROCESS_PER_CHUNK;
-	if (c->processes + c->threads > 0)
-		return SHAPE_WORKERS;
-	return SHAPE_SERIAL;
-}
-
 /* Work side, per shape: the time and count of the run's chunks. */
 
 struct chunks_seen {
@@ -505,6 +492,42 @@ static void from_processes(const struct amz_trace *t, const struct workload_hint
 	snprintf(s->how, sizeof(s->how),
 		 "this run: %.0f processes, each taken for one chunk, CPU time over their number",
 		 s->count);
+}
+
+/* Whether the chunk group's processes were mostly forked by a process of their own name: a
+ * pool forks its workers from the program they run (Python's multiprocessing, even when a
+ * pyenv shim exec'd a dozen helpers first), where xargs, make or a shell start each chunk's
+ * command anew. */
+static bool forked_by_their_kind(const struct amz_trace *t, const struct chunk_group *g)
+{
+	unsigned int i, j, own = 0;
+
+	for (i = 0; i < t->ntop; i++) {
+		const struct amz_task_stats *task = &t->top[i];
+
+		if (task->is_thread || strncmp(task->comm, g->name, sizeof(task->comm)))
+			continue;
+		for (j = 0; j < t->ntop; j++)
+			if (!t->top[j].is_thread && t->top[j].tgid == task->ppid &&
+			    !strncmp(t->top[j].comm, g->name, sizeof(t->top[j].comm)))
+				own++;
+	}
+	return g->n >= 2 && own * 2 >= g->n;
+}
+
+static enum advice_shape shape_of(const struct amz_trace *t)
+{
+	const struct amz_counters *c = &t->k.c;
+	struct chunk_group g;
+
+	if (c->chunks > 0)
+		return SHAPE_MARKERS;
+	chunk_group(t, &g);
+	if (c->execs >= 2 && c->processes >= c->execs && !forked_by_their_kind(t, &g))
+		return SHAPE_PROCESS_PER_CHUNK;
+	if (c->processes + c->threads > 0)
+		return SHAPE_WORKERS;
+	return SHAPE_SERIAL;
 }
 
 /* With --items and --chunksize the run's chunks are counted without markers, and a chunk's

@@ -288,6 +288,9 @@ static void test_process_per_chunk_counts_only_the_chunk_command(void **state)
 		add_record(t, "chunk", 40e6 + 1e6 * (i % 2));
 	for (i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
 		add_record(t, helpers[i], 1e6);
+	/* xargs, the third helper, started every chunk's process. */
+	for (i = 0; i < 8; i++)
+		t->top[i].ppid = t->top[8 + 2].tgid;
 	t->k.c.processes = t->k.c.execs = t->ntop;
 	t->k.c.cpu_ns = 8 * 40.5e6 + 12e6;
 	hist_put(&t->k.burst_ns, 2e6, 100);
@@ -305,6 +308,37 @@ static void test_process_per_chunk_counts_only_the_chunk_command(void **state)
 	/* Taken from the bursts, the spread would be that of the script's short commands, and
 	 * the chunks would be cut small for it. */
 	assert_true(a.result.best.k >= 25);
+	advice_free(&a);
+	free(t);
+}
+
+/* Python's Pool.map started through a pyenv shim: the shim's bash exec'd a dozen helpers
+ * before python3, but the busiest processes are the python3 workers the main one forked, a
+ * pool, not a process per chunk. */
+static void test_workers_forked_by_their_own_program_are_a_pool(void **state)
+{
+	struct workload_hints h = {.items = 2000, .chunksize = 250, .jobs = 2};
+	struct amz_trace *t = bpf_trace();
+	struct advice a;
+	unsigned int i;
+
+	(void)state;
+	add_record(t, "python3", 450e6);
+	add_record(t, "python3", 440e6);
+	add_record(t, "python3", 150e6);
+	t->top[0].ppid = t->top[1].ppid = t->top[2].tgid;
+	for (i = 0; i < 12; i++)
+		add_record(t, i % 2 ? "pyenv" : "bash", 1e6);
+	t->k.c.processes = t->ntop;
+	t->k.c.execs = t->ntop - 2;
+	t->k.c.cpu_ns = 150e6 + 890e6 + 12e6;
+	hist_put(&t->k.burst_ns, 50e6, 20);
+	hist_put(&t->k.spawn_ns, 200e3, t->ntop);
+	advise(&a, "v2-host", t, &h, true);
+
+	assert_int_equal(a.shape, SHAPE_WORKERS);
+	/* The two workers' CPU time over the 8 chunks --items and --chunksize make. */
+	assert_true(fabs(a.work.item_ns - 890e6 / 2000) < 1);
 	advice_free(&a);
 	free(t);
 }
@@ -581,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_first_chunks_within_the_spread_are_no_warmup),
 		cmocka_unit_test(test_process_per_chunk_charges_spawn_and_exec_per_chunk),
 		cmocka_unit_test(test_process_per_chunk_counts_only_the_chunk_command),
+		cmocka_unit_test(test_workers_forked_by_their_own_program_are_a_pool),
 		cmocka_unit_test(test_process_per_chunk_pays_at_least_a_whole_process_trip),
 		cmocka_unit_test(test_process_per_chunk_beyond_the_records_uses_the_hinted_count),
 		cmocka_unit_test(test_workers_without_items_answer_in_chunk_duration),
