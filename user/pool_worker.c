@@ -99,14 +99,14 @@ static const char *step(const char *p, uint64_t size)
 	return size ? p + size : p;
 }
 
-static __attribute__((noinline, cold)) void
-record_failure(struct pool_worker *w, const struct pool_chunk *ch, uint64_t item, int rc)
+static __attribute__((noinline, cold)) void record_failure(struct pool_worker *w, uint64_t first,
+							   uint64_t count, uint64_t item, int rc)
 {
 	struct pool_slot *s = w->slot;
 
 	atomic_store_explicit(&s->fail_item, item, relaxed);
-	atomic_store_explicit(&s->fail_first, ch->first, relaxed);
-	atomic_store_explicit(&s->fail_count, ch->count, relaxed);
+	atomic_store_explicit(&s->fail_first, first, relaxed);
+	atomic_store_explicit(&s->fail_count, count, relaxed);
 	atomic_store_explicit(&s->fail_code, rc, relaxed);
 	pool_stop(w->ctl, w->process);
 }
@@ -118,53 +118,90 @@ static void add(_Atomic uint64_t *counter, uint64_t n)
 	atomic_store_explicit(counter, atomic_load_explicit(counter, relaxed) + n, relaxed);
 }
 
-/* Runs one chunk whose first item and result are at in and out. 0, or -1 when fn failed.
- * Inlined into the loops that take chunks: with one-item chunks, a call per chunk cost as
- * much as the queue itself. */
-static inline __attribute__((always_inline)) int run_chunk(struct pool_worker *w,
-							   const struct pool_job *job,
-							   const struct pool_chunk *ch,
-							   const char *in, char *out)
-{
-	/* Copied into locals, since fn could write anywhere for all the compiler knows. */
-	uint64_t i, n = ch->count, in_size = job->in_size, out_size = job->out_size;
-	struct pool_slot *s = w->slot;
-	amz_fn fn = job->fn;
-	void *ctx = job->ctx;
-	int rc = 0;
+/* What a worker did in a map, for its slot. A process can die between two chunks, so its slot
+ * says after every chunk what it has done and which chunk it is in; a thread ends only with
+ * the whole process, so it keeps its tally here and writes it once, when it leaves the map. */
+struct tally {
+	uint64_t chunks, items;
+};
 
-	atomic_store_explicit(&s->busy_first, ch->first, relaxed);
+static void tally_write(struct pool_worker *w, const struct tally *t)
+{
+	if (w->process)
+		return;
+	add(&w->slot->chunks, t->chunks);
+	add(&w->slot->items, t->items);
+}
+
+static void chunk_begins(struct pool_worker *w, struct tally *t, uint64_t first, uint64_t n)
+{
+	struct pool_slot *s = w->slot;
+
+	if (!w->process) {
+		t->chunks++;
+		return;
+	}
+	atomic_store_explicit(&s->busy_first, first, relaxed);
 	atomic_store_explicit(&s->busy_count, n, relaxed);
 	add(&s->chunks, 1);
+}
 
-	AMZ_CHUNK_BEGIN(ch->first, n);
+/* Counted before the chunk is cleared: a process killed in between is reported as dying in a
+ * chunk it had finished, which errs on the side of losing results, not inventing them. */
+static void chunk_ends(struct pool_worker *w, struct tally *t, uint64_t n)
+{
+	struct pool_slot *s = w->slot;
+
+	if (!w->process) {
+		t->items += n;
+		return;
+	}
+	add(&s->items, n);
+	atomic_store_explicit(&s->busy_count, 0, relaxed);
+}
+
+/* Runs chunk first..first+n-1, whose items and results sit at index `at` of the job's arrays
+ * (the chunk's own index in a map, its ring slot in a stream). 0, or -1 when fn failed.
+ * Inlined into the loops that take chunks, and written so that little stays live across the
+ * calls of fn: every store before the next take from the queue, spilled registers included,
+ * delays that locked add, and with one-item chunks they cost as much as the queue itself. fn
+ * and the sizes are read from the job at each item, which costs loads, not stores. */
+static inline __attribute__((always_inline)) int run_chunk(struct pool_worker *w,
+							   const struct pool_job *job,
+							   struct tally *t, uint64_t first,
+							   uint64_t at, uint64_t n)
+{
+	const char *in = resolve(w, job->in_at, job->in_shared);
+	char *out = resolve(w, job->out_at, job->out_shared);
+	uint64_t i;
+	int rc = 0;
+
+	in = in ? in + at * job->in_size : NULL;
+	out = out ? out + at * job->out_size : NULL;
+	chunk_begins(w, t, first, n);
+	AMZ_CHUNK_BEGIN(first, n);
 	for (i = 0; i < n; i++) {
-		rc = fn(in, out, ctx);
+		rc = job->fn(in, out, job->ctx);
 		if (rc)
 			break;
-		in = step(in, in_size);
-		out = (char *)step(out, out_size);
+		in = step(in, job->in_size);
+		out = (char *)step(out, job->out_size);
 	}
-	AMZ_CHUNK_END(ch->first, n);
+	AMZ_CHUNK_END(first, n);
 
 	if (rc) {
-		record_failure(w, ch, ch->first + i, rc);
-		atomic_store_explicit(&s->busy_count, 0, relaxed);
+		record_failure(w, first, n, first + i, rc);
+		atomic_store_explicit(&w->slot->busy_count, 0, relaxed);
 		return -1;
 	}
-	/* Counted before the chunk is cleared: a worker killed in between is reported as dying
-	 * in a chunk it had finished, which errs on the side of losing results, not inventing
-	 * them. */
-	add(&s->items, ch->count);
-	atomic_store_explicit(&s->busy_count, 0, relaxed);
+	chunk_ends(w, t, n);
 	return 0;
 }
 
 static void run_map(struct pool_worker *w, const struct pool_job *job)
 {
 	struct pool_ctl *c = w->ctl;
-	char *in = resolve(w, job->in_at, job->in_shared);
-	char *out = resolve(w, job->out_at, job->out_shared);
+	struct tally t = {0};
 	struct pool_chunk ch;
 	unsigned round = 0;
 
@@ -173,10 +210,10 @@ static void run_map(struct pool_worker *w, const struct pool_job *job)
 
 		if (!pool_sched_chunk(&job->sched, j, &round, &ch))
 			break;
-		if (run_chunk(w, job, &ch, in ? in + ch.first * job->in_size : NULL,
-			      out ? out + ch.first * job->out_size : NULL) < 0)
+		if (run_chunk(w, job, &t, ch.first, ch.first, ch.count) < 0)
 			break;
 	}
+	tally_write(w, &t);
 }
 
 /* Whether items from first on are published; waits for the caller while they are not. Sets
@@ -230,9 +267,8 @@ static void window_done(struct pool_worker *w, const struct pool_job *job,
 static void run_stream(struct pool_worker *w, const struct pool_job *job)
 {
 	struct pool_ctl *c = w->ctl;
-	char *in = resolve(w, job->in_at, job->in_shared);
-	char *out = resolve(w, job->out_at, job->out_shared);
 	uint64_t ring = 2 * job->window;
+	struct tally t = {0};
 	struct pool_chunk ch;
 
 	while (!atomic_load_explicit(&c->stop, relaxed)) {
@@ -249,11 +285,11 @@ static void run_stream(struct pool_worker *w, const struct pool_job *job)
 
 		/* A window is a whole number of chunks, so a chunk never wraps around the ring. */
 		at = ch.first % ring;
-		if (run_chunk(w, job, &ch, in ? in + at * job->in_size : NULL,
-			      out ? out + at * job->out_size : NULL) < 0)
+		if (run_chunk(w, job, &t, ch.first, at, ch.count) < 0)
 			break;
 		window_done(w, job, &ch);
 	}
+	tally_write(w, &t);
 }
 
 /* The last worker to finish tells the caller; so does every worker once the map was stopped,
