@@ -653,11 +653,17 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	if (!t || !t->syscall_ns)
 		return;
 	/* A successful exec was timed at sched_process_exec; the child of a fork has no entry
-	 * time and returns 0. */
+	 * time and returns 0. A parent that starts workers one after another pays the gap
+	 * between its clone calls for each, its own work between them included. */
 	if (is_clone_nr(nr) && ret > 0) {
 		st = my_stats();
-		if (st)
+		if (st) {
 			hist_add_atomic(&st->clone_ns, bpf_ktime_get_ns() - t->syscall_ns);
+			if (t->last_clone_ns)
+				hist_add_atomic(&st->clone_gap_ns,
+						t->syscall_ns - t->last_clone_ns);
+		}
+		t->last_clone_ns = t->syscall_ns;
 	}
 	t->syscall_ns = 0;
 }

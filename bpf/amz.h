@@ -60,6 +60,7 @@ struct amz_stats {
 	struct amz_hist spawn_ns; /* parent's clone entry (or the fork) to the child's 1st run */
 	struct amz_hist clone_ns; /* parent's time inside clone, clone3, fork or vfork */
 	struct amz_hist first_run_ns;  /* child's wait from the fork to its first run */
+	struct amz_hist clone_gap_ns;  /* a thread's clone entry to its next clone entry */
 	struct amz_hist exec_ns;       /* execve or execveat entry to the new image */
 	struct amz_hist wakeup_ns;     /* wakeup to running */
 	struct amz_hist burst_ns;      /* CPU time between two sleeps */
@@ -99,6 +100,7 @@ struct amz_task_state {
 	unsigned long long slept_ns;	   /* asleep since */
 	unsigned long long burst_ns;	   /* CPU time since it last slept */
 	unsigned long long syscall_ns;	   /* entry of a clone or exec call in progress */
+	unsigned long long last_clone_ns;  /* entry of the task's last successful clone call */
 	unsigned long long chunk_begin_ns;
 	unsigned long long chunk_begin_cpu; /* the task's CPU time at chunk_begin */
 	unsigned long long chunk_end_ns;

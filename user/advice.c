@@ -598,13 +598,24 @@ static void process_trip(struct advice *a)
 		  "run's spawn and exec");
 }
 
-/* The run's spawns: the parent's time inside the clone call is what it pays per worker, one
- * after another; the child's wait for its first run is paid side by side, once. Where the
- * clone calls were not seen, the whole latency is taken per worker. */
+/* The typical gap between a thread's clone calls: their mean, unless the longest is over four
+ * times the median, when a few long gaps are the parent doing something else between two
+ * spawns and the median (within its power of two) is taken. */
+static double typical_gap(const struct amz_hist *gap)
+{
+	double median = trace_hist_percentile(gap, 0.5);
+
+	return (double)gap->max > 4 * median ? median : trace_hist_mean(gap);
+}
+
+/* The run's spawns. A parent that starts workers one after another pays, per worker, the gap
+ * between its clone calls (the call and its own work between them); with a single spawn,
+ * only its time inside the call is seen. The child's wait for its first run is paid side by
+ * side, once. Where the clone calls were not seen, the whole latency is taken per worker. */
 static void run_spawns(struct advice *a, const struct amz_trace *t)
 {
 	const struct amz_hist *spawn = &t->k.spawn_ns, *clone = &t->k.clone_ns;
-	const struct amz_hist *wait = &t->k.first_run_ns;
+	const struct amz_hist *wait = &t->k.first_run_ns, *gap = &t->k.clone_gap_ns;
 
 	if (clone->count == 0 || wait->count == 0) {
 		a->host.spawn_ns = trace_hist_mean(spawn);
@@ -613,11 +624,19 @@ static void run_spawns(struct advice *a, const struct amz_trace *t)
 			  spawn->count);
 		return;
 	}
-	a->host.spawn_ns = trace_hist_mean(clone);
 	a->host.start_wait_ns = trace_hist_mean(wait);
+	if (gap->count == 0) {
+		a->host.spawn_ns = trace_hist_mean(clone);
+		set_input(a, IN_SPAWN, a->host.spawn_ns,
+			  "this run: %llu clone call, the parent's time inside; the child's wait "
+			  "for its first run, %.1f us, is paid once",
+			  clone->count, a->host.start_wait_ns / 1e3);
+		return;
+	}
+	a->host.spawn_ns = fmax(typical_gap(gap), trace_hist_mean(clone));
 	set_input(a, IN_SPAWN, a->host.spawn_ns,
-		  "this run: %llu clone calls, the parent's time inside (mean); the child's wait "
-		  "for its first run, %.1f us (mean), is paid once",
+		  "this run: %llu clone calls, a thread's gap from one to the next; the child's "
+		  "wait for its first run, %.1f us (mean), is paid once",
 		  clone->count, a->host.start_wait_ns / 1e3);
 }
 

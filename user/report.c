@@ -356,6 +356,7 @@ static void report_bpf_text(FILE *f, const struct report_run *r)
 	print_hist(f, "spawn latency (clone entry to the child's first run)", &t->k.spawn_ns, true);
 	print_hist_summary(f, "  parent inside clone/fork", &t->k.clone_ns, true);
 	print_hist_summary(f, "  child from fork to first run", &t->k.first_run_ns, true);
+	print_hist_summary(f, "  parent from one clone call to the next", &t->k.clone_gap_ns, true);
 	print_hist(f, "exec latency", &t->k.exec_ns, true);
 	print_hist(f, "wakeup-to-run latency", &t->k.wakeup_ns, true);
 	print_hist(f, "on-CPU bursts (run between two sleeps)", &t->k.burst_ns, true);

@@ -121,6 +121,7 @@ static const struct hist_field hist_fields[] = {
 	HIST(NULL, "spawn_latency_ns", spawn_ns),
 	HIST("spawn_latency_ns", "parent_in_clone", clone_ns),
 	HIST("spawn_latency_ns", "child_first_run", first_run_ns),
+	HIST("spawn_latency_ns", "between_clone_calls", clone_gap_ns),
 	HIST(NULL, "exec_latency_ns", exec_ns),
 	HIST(NULL, "wakeup_latency_ns", wakeup_ns),
 	HIST(NULL, "bursts_ns", burst_ns),

@@ -663,6 +663,7 @@ static void stats_merge(struct amz_stats *dst, const struct amz_stats *src)
 	hist_merge(&dst->spawn_ns, &src->spawn_ns);
 	hist_merge(&dst->clone_ns, &src->clone_ns);
 	hist_merge(&dst->first_run_ns, &src->first_run_ns);
+	hist_merge(&dst->clone_gap_ns, &src->clone_gap_ns);
 	hist_merge(&dst->exec_ns, &src->exec_ns);
 	hist_merge(&dst->wakeup_ns, &src->wakeup_ns);
 	hist_merge(&dst->burst_ns, &src->burst_ns);

@@ -163,6 +163,8 @@ static void test_spawn_latency_counted_once_per_task(void **state)
 	assert_int_equal(test_json_int(root, "spawn_latency_ns.count"), 10);
 	assert_int_equal(test_json_int(root, "spawn_latency_ns.child_first_run.count"), 10);
 	assert_int_equal(test_json_int(root, "spawn_latency_ns.parent_in_clone.count"), 10);
+	/* One thread made the ten clone calls: nine gaps between them. */
+	assert_int_equal(test_json_int(root, "spawn_latency_ns.between_clone_calls.count"), 9);
 	/* The workload's own exec, and no other. */
 	assert_int_equal(test_json_int(root, "exec_latency_ns.count"), 1);
 	assert_int_equal(test_json_int(root, "tasks.execs"), 1);

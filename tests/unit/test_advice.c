@@ -149,6 +149,20 @@ static void test_spawn_splits_the_parents_clone_from_the_childs_wait(void **stat
 	assert_non_null(strstr(a.in[IN_SPAWN].source, "paid once"));
 	advice_free(&a);
 
+	/* Seen between its clone calls, the parent spent 300 us a worker, its own work included. */
+	hist_put(&t->k.clone_gap_ns, 300e3, 1);
+	advise(&a, "v2-host", t, &h, true);
+	assert_true(fabs(a.host.spawn_ns - 300e3) < 1);
+	assert_non_null(strstr(a.in[IN_SPAWN].source, "gap from one to the next"));
+	advice_free(&a);
+
+	/* One gap of 20 ms among 200 us ones is the parent doing something else: not a start. */
+	hist_put(&t->k.clone_gap_ns, 200e3, 6);
+	hist_put(&t->k.clone_gap_ns, 20e6, 1);
+	advise(&a, "v2-host", t, &h, true);
+	assert_true(a.host.spawn_ns > 100e3 && a.host.spawn_ns < 400e3);
+	advice_free(&a);
+
 	/* Without the clone calls (no syscall hooks), the whole latency is a worker's start. */
 	memset(&t->k.clone_ns, 0, sizeof(t->k.clone_ns));
 	advise(&a, "v2-host", t, &h, true);
