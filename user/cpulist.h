@@ -6,9 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The highest CPU number a list may name: far above any machine, low enough that a garbage
- * number cannot make us allocate gigabytes. */
-#define CPULIST_MAX_CPU (1 << 20)
+/* The highest CPU number a list may name: eight times the most CPUs Linux can be built for
+ * (8192, x86-64 with MAXSMP), low enough that a garbage list neither allocates much nor makes
+ * every per-CPU loop of host detection crawl. */
+#define CPULIST_MAX_CPU 65535
 
 struct cpulist {
 	uint64_t *bits;

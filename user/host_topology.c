@@ -102,36 +102,65 @@ static void topology_free(struct topology *t)
 	free(t->type);
 }
 
-/* Reads each CPU's core and numbers the cores densely in CPU order. */
-static void read_topology(struct host_ctx *d, const struct cpulist *cpus, struct topology *t)
+/* CPU numbers by their core's key, then by number. */
+static int by_key(const void *a, const void *b, void *topology)
 {
-	int cpu, next = 0;
+	const struct topology *t = topology;
+	int x = *(const int *)a, y = *(const int *)b;
+	long long kx = t->key[x], ky = t->key[y];
+
+	return kx != ky ? (kx > ky) - (kx < ky) : (x > y) - (x < y);
+}
+
+/* Numbers the cores densely in CPU order: the lowest CPU of each key opens a core, which the
+ * others of that key share. Sorting keeps this n log n for the largest lists a kernel allows. */
+static int number_cores(const struct cpulist *cpus, struct topology *t)
+{
+	int n = cpulist_count(cpus), i = 0, cpu, next = 0;
+	int *order = malloc((size_t)(n ? n : 1) * sizeof(*order)), *first;
+
+	first = malloc((size_t)t->size * sizeof(*first));
+	if (!order || !first) {
+		free(order);
+		free(first);
+		return -1;
+	}
+	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1))
+		order[i++] = cpu;
+	qsort_r(order, (size_t)n, sizeof(*order), by_key, t);
+	for (i = 0; i < n; i++)
+		first[order[i]] = i > 0 && t->key[order[i - 1]] == t->key[order[i]]
+					  ? first[order[i - 1]]
+					  : order[i];
+	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1))
+		t->core[cpu] = first[cpu] == cpu ? next++ : t->core[first[cpu]];
+	free(order);
+	free(first);
+	return 0;
+}
+
+/* Reads each CPU's core. One CPU without topology leaves every core unknown, so reading stops
+ * there: a list of a million CPUs without topology files would otherwise take minutes. */
+static int read_topology(struct host_ctx *d, const struct cpulist *cpus, struct topology *t)
+{
+	int cpu;
 
 	for (cpu = cpulist_next(cpus, 0); cpu >= 0; cpu = cpulist_next(cpus, cpu + 1)) {
 		const char *how = NULL;
 		long long pkg;
-		int other;
 
 		t->key[cpu] = core_key(d, cpu, &how);
 		if (t->key[cpu] < 0) {
-			if (t->missing < 0)
-				t->missing = cpu;
-			continue;
+			t->missing = cpu;
+			return 0;
 		}
 		if (!t->how)
 			t->how = how;
 		if (read_topology_number(d, cpu, "physical_package_id", &pkg) == 0 && pkg >= 0 &&
 		    pkg < (1 << 20))
 			t->package[cpu] = (int)pkg;
-		for (other = 0; other < cpu; other++) {
-			if (t->key[other] == t->key[cpu] && t->core[other] >= 0) {
-				t->core[cpu] = t->core[other];
-				break;
-			}
-		}
-		if (t->core[cpu] < 0)
-			t->core[cpu] = next++;
 	}
+	return number_cores(cpus, t);
 }
 
 /* Cores are numbered densely below t->size, so a count per core in one pass answers both
@@ -329,7 +358,11 @@ void host_detect_topology(struct host_ctx *d, struct cpu_sets *s)
 		topology_free(&t);
 		return;
 	}
-	read_topology(d, all, &t);
+	if (read_topology(d, all, &t) < 0) {
+		d->oom = true;
+		topology_free(&t);
+		return;
+	}
 
 	if (t.missing >= 0) {
 		const char *why = "cpu%d has no topology in sysfs (core_cpus_list, "

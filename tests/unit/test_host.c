@@ -547,7 +547,7 @@ static void test_cpu_list_beyond_1024_cpus_parses(void **state)
 
 static void test_cpu_list_garbage_is_refused(void **state)
 {
-	const char *bad[] = {"0-x", "3-1", "1,,2", "-1", "99999999999", "0 1"};
+	const char *bad[] = {"0-x", "3-1", "1,,2", "-1", "99999999999", "0 1", "0-870912"};
 	struct cpulist l;
 	size_t i;
 
