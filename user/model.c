@@ -696,29 +696,30 @@ static double factoring_time(const struct env *e, double kmin)
 	return throttle(e, cpu_time(e, busy), fmax(t, e->n * e->h->spawn_ns));
 }
 
-/* A pool that starts all its workers first runs the map as if they cost nothing to start,
- * after n starts; e0 and h0 hold that pool. Returns the time the starts take. */
-static double started_first(const struct env *e, struct env *e0, struct model_host *h0)
+/* What moves the whole schedule, whatever its chunks, and the pool that then runs them (e0,
+ * whose host h0 may hold). A pool that starts all its workers first runs the map as if they
+ * cost nothing to start, after n starts; every worker waits for its first run, and warms up on
+ * its first chunk, at the same time as the others. */
+static double schedule_offset(const struct env *e, struct env *e0, struct model_host *h0)
 {
+	double offset = e->h->start_wait_ns + e->w->warmup_ns;
+
 	*e0 = *e;
 	if (!e->h->start_together)
-		return 0;
+		return offset;
 	*h0 = *e->h;
 	h0->spawn_ns = 0;
 	e0->h = h0;
-	return e->n * e->h->spawn_ns;
+	return offset + e->n * e->h->spawn_ns;
 }
 
-/* Every worker waits for its first run, and warms up on its first chunk, at the same time as
- * the others: the whole schedule moves by both. */
 static double point_time(const struct env *e, double k, enum model_schedule s)
 {
 	struct model_host h0;
 	struct env e0;
-	double starts = started_first(e, &e0, &h0);
+	double offset = schedule_offset(e, &e0, &h0);
 
-	return starts + e->h->start_wait_ns + e->w->warmup_ns +
-	       (s == MODEL_FACTORING ? factoring_time(&e0, k) : fixed_time(&e0, k));
+	return offset + (s == MODEL_FACTORING ? factoring_time(&e0, k) : fixed_time(&e0, k));
 }
 
 static bool valid_point(const struct model_work *w, int n, double k, enum model_schedule s)
@@ -883,9 +884,9 @@ static double point_bound(const struct env *e, double k1, double k2, enum model_
 {
 	struct model_host h0;
 	struct env e0;
-	double starts = started_first(e, &e0, &h0);
+	double offset = schedule_offset(e, &e0, &h0);
 
-	return starts + e->h->start_wait_ns + e->w->warmup_ns +
+	return offset +
 	       (s == MODEL_FACTORING ? factoring_bound(&e0, k1, k2) : fixed_bound(&e0, k1, k2));
 }
 
