@@ -611,7 +611,10 @@ static double typical_gap(const struct amz_hist *gap)
 /* The run's spawns. A parent that starts workers one after another pays, per worker, the gap
  * between its clone calls (the call and its own work between them); with a single spawn,
  * only its time inside the call is seen. The child's wait for its first run is paid side by
- * side, once. Where the clone calls were not seen, the whole latency is taken per worker. */
+ * side, once. Where the clone calls were not seen, the whole latency is taken per worker.
+ * The gaps of every thread of the run go into one histogram: a script that runs commands
+ * before the pool (a pyenv shim's bash runs dozens) adds its own gaps, and the median of a
+ * mixture can charge the pool's workers the script's pace. */
 static void run_spawns(struct advice *a, const struct amz_trace *t)
 {
 	const struct amz_hist *spawn = &t->k.spawn_ns, *clone = &t->k.clone_ns;
